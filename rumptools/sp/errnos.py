@@ -147,8 +147,9 @@ class RumpError(OSError):
     str() and .strerror give NetBSD's text, so commands print what NetBSD prints.
     """
 
-    def __init__(self, num, filename=None):
+    def __init__(self, num, filename=None, detail=None):
         super().__init__(num, strerror(num), *(() if filename is None else (filename,)))
+        self.detail = detail        # a longer diagnostic from the kernel, if any
 
 
 def host_text(exc):

@@ -1,0 +1,259 @@
+"""rump_server and rump_allserver: boot a rump kernel and serve it on a URL.
+
+Parse, load components, detach (unless -s), boot, attach host files (-d),
+listen, and tell the waiting parent that all went well; then wait for
+SIGTERM, SIGINT or reboot(2) from a client.
+"""
+import os
+import signal
+import struct
+import sys
+import threading
+
+import click
+
+from . import _cli
+from ..formats import drivespec
+from ..sp import errnos, url
+from ..sp.syscalls import RB_DUMP, RB_HALT
+
+USAGE = "usage: %s [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl"
+MAXCPUS = 256
+
+
+class StartupError(Exception):
+    """Startup failed: message as NetBSD prints it, errno as the parent's exit status."""
+
+    def __init__(self, message, err):
+        super().__init__(message)
+        self.errno = err
+
+
+def parse_memlimit(text):
+    """RUMP_MEMLIMIT syntax: decimal with an optional k, m or g."""
+    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1:], 1)
+    digits = text[:-1] if mult != 1 else text
+    if not digits.isdigit():
+        _cli.die("uvm_init: invalid RUMP_MEMLIMIT: %s" % text)
+    value = int(digits) * mult
+    if value >= 1 << 63:
+        _cli.die("uvm_init: RUMP_MEMLIMIT overflow: %s" % text)
+    if value < 1 << 20:
+        sys.stderr.write("uvm_init: WARNING: <1MB RAM limit, hope you know what you're doing\n")
+    return value
+
+
+def parse_ncpu(text):
+    if text == "host":
+        return os.cpu_count() or 1
+    if not text.isdigit() or not 1 <= int(text) <= MAXCPUS:
+        _cli.die("CPU count needs to be between 1 and %d" % MAXCPUS)
+    return int(text)
+
+
+def resolve_components(libs):
+    from ..kernel.kern import components
+    names = []
+    for lib in libs:
+        name = components.canonical(lib)
+        if name is None:
+            load_failed(lib, "%s: unknown component" % lib)
+        entry = components.REGISTRY[name]
+        if entry.impl is None:
+            load_failed(lib, "%s: component not available yet" % name)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def load_failed(lib, why):
+    sys.stderr.write('failed to load -libraries, last error from "%s":\n  %s\n' % (lib, why))
+    sys.exit(1)
+
+
+class Daemon:
+    """NetBSD's rumpuser_daemonize: the parent waits for the child's word."""
+
+    def __init__(self, detach):
+        self.detach = detach
+        self.wfd = None
+
+    def begin(self):
+        if not self.detach:
+            return
+        rfd, wfd = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            os.close(wfd)
+            data = b""
+            while len(data) < 4:
+                chunk = os.read(rfd, 4 - len(data))
+                if not chunk:
+                    os._exit(errnos.ESRCH)      # the child died before it could report
+                data += chunk
+            os._exit(struct.unpack("i", data)[0])
+        os.close(rfd)
+        os.setsid()
+        self.wfd = wfd
+
+    def done(self, err):
+        if self.wfd is None:
+            return
+        if err == 0:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.close(null)
+        os.write(self.wfd, struct.pack("i", err))
+        os.close(self.wfd)
+        self.wfd = None
+
+
+def serve(opts, all_components=False):
+    try:
+        address = url.parse(opts["bindurl"], server=True)
+    except url.URLError as e:
+        sys.stderr.write(e.message + "\n")
+        sys.stderr.write("rump server init failed: %s\n" % errnos.strerror(e.errno))
+        sys.exit(1)
+    specs = []
+    for text in opts["drives"]:
+        try:
+            specs.append(drivespec.parse(text))
+        except drivespec.DriveSpecError as e:
+            sys.stderr.write("%s\n" % e)
+            if e.usage:
+                sys.stderr.write(USAGE.replace("%s", _cli.progname()) + "\n")
+            sys.exit(1)
+    ncpu = parse_ncpu(opts["ncpu"]) if opts["ncpu"] is not None else 2
+    memlimit = parse_memlimit(opts["memlimit"]) if opts["memlimit"] is not None else None
+    if all_components:
+        from ..kernel.kern import components
+        names = [n for n, e in components.REGISTRY.items() if e.impl]
+    else:
+        names = resolve_components(opts["libs"])
+    from ..kernel.kern.kernel import ComponentError, Kernel
+    from ..kernel.rumpuser.host import Host
+    from ..sp.server import Server, ServerError
+
+    daemon = Daemon(not opts["foreground"])
+    daemon.begin()
+
+    def console(text):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    kernel = Kernel(Host(), ncpu=ncpu, memlimit=memlimit, verbose=opts["verbose"], console=console)
+    server = None
+    try:
+        try:
+            kernel.boot(names)
+        except ComponentError as e:
+            raise StartupError("rump init failed: %s" % e, e.errno)
+        if opts["verbose"]:
+            console("NetBSD %s (RUMP-ROAST)" % kernel.sysctl.read("kern.osrelease")[1])
+            console("rump kernel booted: %s" % ", ".join(kernel.loaded))
+        for mod in opts["modules"]:
+            with kernel.lock:
+                try:
+                    kernel.modload(mod)
+                except ComponentError as e:
+                    raise StartupError("module load failed: %s" % e, e.errno)
+        for spec in specs:
+            attach_drive(kernel, spec)
+        server = Server(kernel, address)
+        try:
+            server.bind()
+        except ServerError as e:
+            sys.stderr.write(e.message + "\n")
+            raise StartupError("rump server init failed: %s" % errnos.strerror(e.errno), e.errno)
+        if address.scheme == "tcp" and not address.loopback:
+            sys.stderr.write("%s: warning: %s is reachable from the network, and every client that "
+                             "connects gets root in this kernel\n" % (_cli.progname(), address.describe()))
+        server.start()
+    except StartupError as e:
+        sys.stderr.write("%s\n" % e)
+        if server is not None:
+            server.remove_socket()
+        daemon.done(e.errno)
+        sys.exit(1)
+    run_until_halt(kernel, server, daemon)
+
+
+def attach_drive(kernel, spec):
+    """Map a host file into the kernel's namespace (-d). Needs the storage components."""
+    etfs = getattr(kernel, "etfs_register", None)
+    if etfs is None:
+        raise StartupError("etfs register: %s (load -lrumpvfs -lrumpdev -lrumpdev_disk)"
+                           % errnos.strerror(errnos.ENOSYS), errnos.ENOSYS)
+    try:
+        etfs(spec)
+    except OSError as e:
+        what = getattr(e, "stage", "etfs register")
+        raise StartupError("%s: %s" % (what, errnos.host_text(e)),
+                           e.errno if isinstance(e, errnos.RumpError) else errnos.from_host(e.errno or 5))
+
+
+def run_until_halt(kernel, server, daemon):
+    wake = threading.Event()
+    state = {"howto": 0}
+
+    def on_signal(signo, frame):
+        wake.set()
+
+    def on_reboot(howto):
+        state["howto"] = howto
+        wake.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    kernel.on_reboot = on_reboot
+    daemon.done(0)
+    while not wake.wait(3600):
+        pass
+    howto = state["howto"]
+    if howto & RB_DUMP:
+        from ..kernel.kern.dump import write_dump
+        path = write_dump(kernel)
+        kernel.console("rump kernel dump written to %s" % path)
+        signal.signal(signal.SIGABRT, signal.SIG_DFL)
+        os.abort()
+    kernel.reboot(howto)
+    server.shutdown()
+    if howto & RB_HALT:
+        kernel.console("rump kernel halted (with RB_HALT, not exiting)")
+        wake.clear()
+        while not wake.wait(3600):
+            pass
+    kernel.console("halted")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def _command(all_components):
+    @click.command(cls=_cli.NetBSDCommand, usage_text=USAGE)
+    @click.option("-c", "ncpu", metavar="ncpu")
+    @click.option("-d", "drives", multiple=True, metavar="drivespec")
+    @click.option("-l", "libs", multiple=True, metavar="libs")
+    @click.option("-m", "modules", multiple=True, metavar="modules")
+    @click.option("-r", "memlimit", metavar="size")
+    @click.option("-s", "foreground", is_flag=True)
+    @click.option("-v", "verbose", is_flag=True)
+    @click.argument("bindurl")
+    def cmd(**opts):
+        serve(opts, all_components)
+    return cmd
+
+
+def main():
+    _command(False).main()
+
+
+def main_all():
+    _command(True).main()
+
+
+if __name__ == "__main__":
+    main()

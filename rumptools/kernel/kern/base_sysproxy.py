@@ -1,0 +1,14 @@
+"""The `rumpkern_sysproxy` component: remote system calls. Its counters live here;
+the server itself is rumptools.sp.server, started by rump_server."""
+from .module import Component
+from .sysctl import INT
+
+
+def _attach(kernel, comp):
+    kernel.sysctl.add("kern.sysproxy.clients", INT, getter=lambda: kernel.nclients, owner=comp,
+                      desc="Connected sysproxy clients")
+    kernel.sysctl.add("kern.sysproxy.threads", INT, getter=lambda: kernel.sp_threads, owner=comp,
+                      desc="Sysproxy threads alive (readers and sleeping calls)")
+
+
+component = Component("rumpkern_sysproxy", _attach, unloadable=False, desc="remote system calls")

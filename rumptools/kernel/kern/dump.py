@@ -1,0 +1,46 @@
+"""rump.halt -d: a kernel dump, the Python analogue of a core file.
+
+Every thread's stack (what `thread apply all bt` shows in gdb) and a summary
+of kernel state, written to rump_server.<pid>.dump in the server's working
+directory (or the temporary directory if that is not writable).
+"""
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+
+def write_dump(kernel):
+    name = "rump_server.%d.dump" % os.getpid()
+    for folder in (os.getcwd(), tempfile.gettempdir()):
+        path = os.path.join(folder, name)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError:
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(render(kernel))
+        return path
+    return "(nowhere: no writable directory)"
+
+
+def render(kernel):
+    out = ["rump kernel dump of pid %d at %s" % (os.getpid(), time.strftime("%Y-%m-%d %H:%M:%S")), ""]
+    out.append("== kernel ==")
+    out.append("hostname: %s" % kernel.hostname)
+    out.append("components: %s" % " ".join(kernel.loaded))
+    out.append("processes: %d  lwps: %d  open files: %d  clients: %d"
+               % (len(kernel.procs), kernel.nlwps, kernel.nfiles, kernel.nclients))
+    for pid, proc in sorted(kernel.procs.procs.items()):
+        out.append("  pid %5d  %-16s fds %-4d lwps %d" % (pid, proc.comm, len(proc.files), len(proc.lwps)))
+    out.append("pending callouts: %d" % kernel.callouts.pending())
+    out.append("")
+    out.append("== threads ==")
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        out.append("Thread %s (%s):" % (ident, names.get(ident, "?")))
+        out.extend(line.rstrip("\n") for line in traceback.format_stack(frame))
+        out.append("")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,189 @@
+"""The kernel object: boot, components, syscall switch, reboot.
+
+Locking rule: Kernel.lock guards everything reachable from here. Syscall
+handlers, component attach/detach, callouts and sync hooks run with it held.
+"""
+import importlib
+import threading
+
+from ...sp import errnos
+from ...sp.errnos import RumpError
+from . import components as registry
+from .callout import Callouts
+from .proc import ProcTable
+from .sleepq import SleepQueues
+from .sysctl import SysctlTree
+
+OSTYPE = "NetBSD"
+OSRELEASE = "7.99.34"
+OSREVISION = 799003400
+KERNEL_IDENT = "RUMP-ROAST"
+
+
+class ComponentError(Exception):
+    """A component could not be loaded: .name says which, str() says why."""
+
+    def __init__(self, name, why, err=errnos.ENOENT):
+        super().__init__(why)
+        self.name = name
+        self.errno = err
+
+
+class Loaded:
+    __slots__ = ("name", "component", "source")
+
+    def __init__(self, name, component, source):
+        self.name, self.component, self.source = name, component, source
+
+
+class Kernel:
+    def __init__(self, host, ncpu=2, memlimit=None, verbose=False, console=None):
+        self.host = host
+        self.ncpu = ncpu
+        self.memlimit = memlimit
+        self.verbose = verbose
+        self._console = console
+        self.lock = threading.Lock()
+        self.callouts = Callouts(self.lock, host.clock)
+        self.sleepq = SleepQueues(self.lock, self.callouts)
+        self.sysctl = SysctlTree()
+        self.syscalls = {}          # number -> (handler, owner)
+        self.loaded = {}            # component name -> Loaded, in load order
+        self.sync_hooks = []        # (owner, fn) run on sync: flush caches, unmount
+        self.shutdown_hooks = []
+        self.nlwps = 0
+        self.nfiles = 0
+        self.nclients = 0
+        self.sp_threads = 0
+        self.procs = ProcTable(self)
+        self.booted = False
+        self.halting = False
+        self.boottime = host.wall_time()
+        self.hostname = "rump-%05d.%s.rumpdomain" % (host.pid() % 100000, host.hostname()) \
+            if host.hostname() else "rump-%05d.rumpdomain" % (host.pid() % 100000)
+        self.domainname = ""
+        self.on_reboot = None       # set by the server: called with howto after reboot(2) replies
+
+    # -- console -------------------------------------------------------------
+    def console(self, text):
+        if self._console is not None:
+            self._console(text)
+
+    # -- components ----------------------------------------------------------
+    def boot(self, names=()):
+        """Load the base and the named components (dependency order) and start threads."""
+        wanted = list(registry.BUILTIN)
+        for n in names:
+            if n not in wanted:
+                wanted.append(n)
+        ordered, missing = registry.closure(wanted)
+        if missing:
+            name, lack = next(iter(missing.items()))
+            raise ComponentError(name, "%s requires %s, which was not loaded (add -l%s)"
+                                 % (name, " and ".join(lack), lack[0]))
+        comps = [(n, self._import(n)) for n in ordered]
+        with self.lock:
+            for n, comp in comps:
+                self._attach(n, comp, "builtin")
+            self.booted = True
+        self.callouts.running = True
+        self.host.start_thread(self.callouts.thread_main, "callout")
+
+    def _import(self, name):
+        entry = registry.REGISTRY.get(name)
+        if entry is None:
+            raise ComponentError(name, "%s: unknown component" % name)
+        if entry.impl is None:
+            raise ComponentError(name, "%s: component not available yet" % name, errnos.ENOSYS)
+        try:
+            mod = importlib.import_module(entry.impl)
+        except ImportError as exc:
+            raise ComponentError(name, "%s: component not available yet (%s)" % (name, exc), errnos.ENOSYS)
+        return mod.component
+
+    def _attach(self, name, comp, source):
+        comp.attach(self)
+        self.loaded[name] = Loaded(name, comp, source)
+
+    def modload(self, request):
+        """Load a component into the running kernel (modload). Lock held."""
+        name = registry.canonical(request)
+        if name is None:
+            raise ComponentError(request, "%s: unknown component" % request)
+        if name in self.loaded:
+            raise ComponentError(name, "%s: already loaded" % name, errnos.EEXIST)
+        lack = [r for r in registry.REGISTRY[name].requires if r not in self.loaded]
+        if lack:
+            raise ComponentError(name, "%s requires %s" % (name, " and ".join(lack)), errnos.ENOENT)
+        self._attach(name, self._import(name), "filesys")
+        return name
+
+    def modunload(self, request):
+        name = registry.canonical(request)
+        if name is None or name not in self.loaded:
+            raise ComponentError(request, "%s: not loaded" % request, errnos.ENOENT)
+        if self.refs(name) or name in registry.BUILTIN or not self.loaded[name].component.unloadable:
+            raise ComponentError(name, "%s: in use" % name, errnos.EBUSY)
+        self.loaded.pop(name).component.detach(self)
+        return name
+
+    def refs(self, name):
+        return sum(1 for n in self.loaded if name in registry.REGISTRY[n].requires)
+
+    def modstat(self):
+        rows = []
+        for n, ld in self.loaded.items():
+            entry = registry.REGISTRY[n]
+            rows.append((registry.module_name(n), entry.klass, ld.source, self.refs(n),
+                         ",".join(registry.module_name(r) for r in entry.requires), n))
+        return tuple(rows)
+
+    # -- syscall switch ------------------------------------------------------
+    def add_syscall(self, number, handler, owner):
+        self.syscalls[number] = (handler, owner)
+
+    def remove_syscalls(self, owner):
+        for nr in [nr for nr, (_h, o) in self.syscalls.items() if o is owner]:
+            del self.syscalls[nr]
+
+    def handler(self, number):
+        entry = self.syscalls.get(number)
+        if entry is None:
+            raise RumpError(errnos.ENOSYS)
+        return entry[0]
+
+    # -- sync and reboot -----------------------------------------------------
+    def add_sync_hook(self, owner, fn):
+        self.sync_hooks.append((owner, fn))
+
+    def sync(self):
+        """Flush every cache to the host (lock held). Returns True if all went well."""
+        ok = True
+        for _owner, fn in list(self.sync_hooks):
+            try:
+                fn()
+            except Exception as exc:            # a failing flush must not stop the others
+                self.console("sync: %s" % exc)
+                ok = False
+        return ok
+
+    def reboot(self, howto):
+        """The kernel half of reboot(2): sync unless RB_NOSYNC, run shutdown hooks."""
+        from ...sp.syscalls import RB_NOSYNC
+        with self.lock:
+            if self.halting:
+                return
+            self.halting = True
+            self.console("rump kernel halting...")
+            if not howto & RB_NOSYNC:
+                ok = self.sync()
+                self.console("syncing disks... %s" % ("done" if ok else "giving up"))
+            for _owner, fn in reversed(self.shutdown_hooks):
+                try:
+                    fn()
+                except Exception as exc:
+                    self.console("shutdown: %s" % exc)
+            for proc in list(self.procs.procs.values()):
+                if proc.pid != 1:
+                    self.procs.exit(proc)
+        self.callouts.stop()

@@ -1,0 +1,83 @@
+"""Descriptor syscalls that work on any File: read write close dup dup2 fcntl pipe2."""
+from ...sp import errnos
+from ...sp import syscalls as sc
+from ...sp.errnos import RumpError
+from .pipe import make_pipe
+
+MAX_IO = 64 * 1024 * 1024
+
+
+def sys_read(lwp, fd, n):
+    fp = lwp.proc.files.get(fd)
+    if not fp.readable():
+        raise RumpError(errnos.EBADF)
+    if n < 0 or n > MAX_IO:
+        raise RumpError(errnos.EINVAL)
+    return (fp.read(n),)
+
+
+def sys_write(lwp, fd, data):
+    fp = lwp.proc.files.get(fd)
+    if not fp.writable():
+        raise RumpError(errnos.EBADF)
+    return (fp.write(data),)
+
+
+def sys_close(lwp, fd):
+    lwp.proc.files.close(fd)
+    return ()
+
+
+def sys_dup(lwp, fd):
+    files = lwp.proc.files
+    return (files.alloc(files.get(fd)),)
+
+
+def sys_dup2(lwp, fd, fd2):
+    files = lwp.proc.files
+    fp = files.get(fd)
+    if fd != fd2:
+        files.install(fd2, fp)
+    return (fd2,)
+
+
+def sys_fcntl(lwp, fd, cmd, arg):
+    files = lwp.proc.files
+    fp = files.get(fd)
+    if cmd == sc.F_GETFD:
+        return (sc.FD_CLOEXEC if files.cloexec(fd) else 0,)
+    if cmd == sc.F_SETFD:
+        files.set_cloexec(fd, bool((arg or 0) & sc.FD_CLOEXEC))
+        return (0,)
+    if cmd == sc.F_GETFL:
+        return (fp.flags,)
+    if cmd == sc.F_SETFL:
+        changeable = sc.O_NONBLOCK | sc.O_APPEND
+        fp.flags = (fp.flags & ~changeable) | ((arg or 0) & changeable)
+        return (0,)
+    if cmd == sc.F_DUPFD:
+        if type(arg) is not int or arg < 0:
+            raise RumpError(errnos.EINVAL)
+        return (files.alloc(fp, minfd=arg),)
+    raise RumpError(errnos.EINVAL)
+
+
+def sys_pipe2(lwp, flags):
+    if flags & ~(sc.O_NONBLOCK | sc.O_CLOEXEC):
+        raise RumpError(errnos.EINVAL)
+    r, w = make_pipe(lwp.proc.kernel, flags)
+    files = lwp.proc.files
+    cloexec = bool(flags & sc.O_CLOEXEC)
+    rfd = files.alloc(r, cloexec)
+    try:
+        wfd = files.alloc(w, cloexec)
+    except RumpError:
+        files.close(rfd)
+        w.refs = 1
+        w.drop()
+        raise
+    return (rfd, wfd)
+
+
+HANDLERS = {3: sys_read, 4: sys_write, 6: sys_close, 41: sys_dup, 90: sys_dup2,
+            92: sys_fcntl, 453: sys_pipe2}

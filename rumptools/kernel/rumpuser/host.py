@@ -1,0 +1,61 @@
+"""The real host behind the hypercall layer: clock, identity, randomness, threads.
+
+The rumpuser package is the only part of the kernel that touches the host.
+Tests hand the kernel a FakeHost (fake.py) instead, with virtual time.
+"""
+import os
+import socket
+import threading
+import time
+
+
+class RealClock:
+    """Monotonic seconds; callout threads wait on it with real timeouts."""
+
+    virtual = False
+
+    def now(self):
+        return time.monotonic()
+
+    def wait(self, cond, deadline):
+        """Wait on cond (its lock held) until notified or the deadline passes."""
+        if deadline is None:
+            cond.wait()
+        else:
+            delay = deadline - time.monotonic()
+            if delay > 0:
+                cond.wait(delay)
+
+
+class Host:
+    def __init__(self):
+        self.clock = RealClock()
+
+    def pid(self):
+        return os.getpid()
+
+    def hostname(self):
+        try:
+            return socket.gethostname()
+        except OSError:
+            return ""
+
+    def wall_time(self):
+        return time.time()
+
+    def random(self, n):
+        return os.urandom(n)
+
+    def cpu_count(self):
+        return os.cpu_count() or 1
+
+    def memory_bytes(self):
+        try:
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError):
+            return 1 << 30
+
+    def start_thread(self, target, name, *args):
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)
+        t.start()
+        return t

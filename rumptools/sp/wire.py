@@ -1,0 +1,178 @@
+"""The rumptools sysproxy wire format: frames and the value encoding.
+
+Pure: no sockets here. Every message is a 24-byte header and a body.
+
+Header, little-endian:  u64 len (whole frame, header included) | u64 reqno |
+u16 class | u16 type | i32 arg.   `arg` is the syscall number in a request,
+the NetBSD errno in a syscall response, the handshake kind in a handshake, the
+error code in an ERROR frame and the NetBSD signal number in RAISE.
+
+Bodies carry values by value as a tagged encoding (one byte tag, then data):
+  N              None
+  i <i64>        integer
+  b <u32 n> ...  bytes
+  s <u32 n> ...  str (UTF-8, undecodable bytes kept with surrogateescape)
+  l <u32 n> ...  list of n values (decoded as a tuple)
+A syscall request body is one list: the arguments. A response body is one
+list: the results. Decoding checks every length against what is left, so a
+truncated or absurd frame is an error, never a huge allocation.
+"""
+import struct
+
+HEADER = struct.Struct("<QQHHi")
+HEADER_SIZE = HEADER.size          # 24
+MAX_FRAME = 64 * 1024 * 1024 + 4096   # 64 MiB of data plus a little room
+MAX_DEPTH = 8
+
+# class
+REQ, RESP, ERROR = 0, 1, 2
+# type
+HANDSHAKE, SYSCALL, PREFORK, RAISE = 0, 1, 7, 8
+# handshake kinds
+HS_GUEST, HS_AUTH, HS_FORK, HS_EXEC = 0, 1, 2, 3
+# ERROR frame codes and the errno a client reports for each (NetBSD numbers)
+E_TRYAGAIN, E_AUTH, E_INVALID_PREFORK, E_RFORK_FAILED, E_INEXEC, E_NOMEM, E_MALFORMED = range(1, 8)
+ERROR_ERRNO = {1: 35, 2: 1, 3: 3, 4: 5, 5: 16, 6: 12, 7: 22}
+
+PROTOCOL_MAJOR, PROTOCOL_MINOR = 1, 0
+BANNER_MAX = 96
+
+
+class WireError(Exception):
+    """A frame or body that does not decode."""
+
+
+def banner(ostype, osrelease, machine):
+    text = "RUMPSP-%d.%d-%s-%s/%s rumptools\n" % (PROTOCOL_MAJOR, PROTOCOL_MINOR, ostype, osrelease, machine)
+    return text.encode()[:BANNER_MAX]
+
+
+def check_banner(data):
+    """Validate a server banner; return its (major, minor)."""
+    if not data.endswith(b"\n") or not data.startswith(b"RUMPSP-"):
+        raise WireError("invalid banner %r" % data[:40])
+    try:
+        version = data[7:].split(b"-", 1)[0]
+        major, minor = (int(x) for x in version.split(b"."))
+    except ValueError:
+        raise WireError("invalid banner %r" % data[:40]) from None
+    if major != PROTOCOL_MAJOR:
+        raise WireError("protocol version %d.%d not supported (need %d.x)" % (major, minor, PROTOCOL_MAJOR))
+    return major, minor
+
+
+def frame(reqno, cls, typ, arg, body=b""):
+    return HEADER.pack(HEADER_SIZE + len(body), reqno, cls, typ, arg) + body
+
+
+_pack_q = struct.Struct("<q").pack
+_pack_I = struct.Struct("<I").pack
+_unpack_q = struct.Struct("<q").unpack_from
+_unpack_I = struct.Struct("<I").unpack_from
+_INT_MIN, _INT_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _enc(value, out, depth):
+    t = type(value)
+    if t is int or t is bool:
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise WireError("integer out of range")
+        out.append(b"i" + _pack_q(value))
+    elif t is bytes or t is bytearray or t is memoryview:
+        out.append(b"b" + _pack_I(len(value)))
+        out.append(value)
+    elif t is str:
+        raw = value.encode("utf-8", "surrogateescape")
+        out.append(b"s" + _pack_I(len(raw)))
+        out.append(raw)
+    elif value is None:
+        out.append(b"N")
+    elif t is tuple or t is list:
+        if depth >= MAX_DEPTH:
+            raise WireError("values nested too deeply")
+        out.append(b"l" + _pack_I(len(value)))
+        for item in value:
+            _enc(item, out, depth + 1)
+    else:
+        raise WireError("cannot encode %s" % t.__name__)
+
+
+def encode(values):
+    """Encode a list or tuple of values as a body."""
+    out = []
+    _enc(tuple(values), out, 0)
+    return b"".join(out)
+
+
+def _dec(buf, pos, end, depth):
+    if pos >= end:
+        raise WireError("truncated value")
+    tag = buf[pos]
+    pos += 1
+    if tag == 0x69:        # i
+        if pos + 8 > end:
+            raise WireError("truncated integer")
+        return _unpack_q(buf, pos)[0], pos + 8
+    if tag == 0x4E:        # N
+        return None, pos
+    if pos + 4 > end:
+        raise WireError("truncated length")
+    n = _unpack_I(buf, pos)[0]
+    pos += 4
+    if tag == 0x62 or tag == 0x73:     # b, s
+        if n > end - pos:
+            raise WireError("length %d past end of frame" % n)
+        raw = bytes(buf[pos:pos + n])
+        if tag == 0x73:
+            return raw.decode("utf-8", "surrogateescape"), pos + n
+        return raw, pos + n
+    if tag == 0x6C:        # l
+        if depth >= MAX_DEPTH:
+            raise WireError("values nested too deeply")
+        if n > end - pos:     # every item takes at least one byte
+            raise WireError("list of %d items past end of frame" % n)
+        items = []
+        for _ in range(n):
+            item, pos = _dec(buf, pos, end, depth + 1)
+            items.append(item)
+        return tuple(items), pos
+    raise WireError("unknown tag 0x%02x" % tag)
+
+
+def decode(body):
+    """Decode a body into the tuple it carries; the whole body must be used."""
+    buf = memoryview(body)
+    if len(buf) == 0:
+        return ()
+    value, pos = _dec(buf, 0, len(buf), 0)
+    if pos != len(buf):
+        raise WireError("%d bytes of junk after value" % (len(buf) - pos))
+    if type(value) is not tuple:
+        raise WireError("body is not a list")
+    return value
+
+
+class FrameReader:
+    """Splits a byte stream into frames. feed() bytes, then pop frames."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self):
+        self.buf = bytearray()
+
+    def feed(self, data):
+        self.buf += data
+
+    def next_frame(self):
+        """Return (reqno, cls, typ, arg, body) or None if incomplete; WireError if bad."""
+        buf = self.buf
+        if len(buf) < HEADER_SIZE:
+            return None
+        length, reqno, cls, typ, arg = HEADER.unpack_from(buf)
+        if length < HEADER_SIZE or length > MAX_FRAME:
+            raise WireError("bad frame length %d" % length)
+        if len(buf) < length:
+            return None
+        body = bytes(buf[HEADER_SIZE:length])
+        del buf[:length]
+        return reqno, cls, typ, arg, body
