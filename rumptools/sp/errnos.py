@@ -128,9 +128,9 @@ def from_host(host_errno):
     """Map a host (Linux) errno number to NetBSD's number (EIO if NetBSD has none)."""
     hname = _host.errorcode.get(host_errno)
     if hname is None:
-        return EIO  # noqa: F821 - defined through globals() above
+        return _BY_NAME["EIO"]
     hname = _HOST_ALIASES.get(hname, hname)
-    return _BY_NAME.get(hname, EIO)  # noqa: F821
+    return _BY_NAME.get(hname, _BY_NAME["EIO"])
 
 
 def to_host(num):

@@ -12,12 +12,10 @@ import os
 import socket
 import stat
 import threading
-import traceback
 
 from . import errnos, wire
 from .errnos import RumpError
 from .syscalls import BY_NUMBER, check_args
-from ..kernel.kern.sleepq import set_curlwp
 
 MAX_CLIENTS = 255
 MAX_SLEEPERS = 128
@@ -267,25 +265,10 @@ class Connection:
         if not check_args(sc, args):
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
             return
-        proc = self.proc
-        err, results, after, detail = 0, (), None, None
-        with k.lock:
-            lwp = proc.new_lwp()
-            set_curlwp(lwp)
-            lwp.before_sleep_hook = self.handoff
-            try:
-                results = k.handler(number)(lwp, *args)
-            except RumpError as e:
-                err, detail = e.errno, e.detail
-            except Exception:                     # a kernel bug: report it, keep serving
-                k.console("panic averted: %s failed:\n%s" % (sc.name, traceback.format_exc()))
-                err = errnos.EIO
-            finally:
-                if self.owner is not threading.current_thread():
-                    self.server.sleepers -= 1       # this call slept and gave up the reader role
-                proc.lwp_exit(lwp)
-                set_curlwp(None)
-                after = lwp.after_reply
+        err, results, after, detail = k.syscall(self.proc, number, args, self.handoff)
+        if self.owner is not threading.current_thread():
+            with k.lock:
+                self.server.sleepers -= 1       # this call slept and gave up the reader role
         if err:
             body = wire.encode((detail,)) if detail else b""
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body))

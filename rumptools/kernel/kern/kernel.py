@@ -5,13 +5,14 @@ handlers, component attach/detach, callouts and sync hooks run with it held.
 """
 import importlib
 import threading
+import traceback
 
 from ...sp import errnos
 from ...sp.errnos import RumpError
 from . import components as registry
 from .callout import Callouts
 from .proc import ProcTable
-from .sleepq import SleepQueues
+from .sleepq import SleepQueues, set_curlwp
 from .sysctl import SysctlTree
 
 OSTYPE = "NetBSD"
@@ -59,8 +60,8 @@ class Kernel:
         self.booted = False
         self.halting = False
         self.boottime = host.wall_time()
-        self.hostname = "rump-%05d.%s.rumpdomain" % (host.pid() % 100000, host.hostname()) \
-            if host.hostname() else "rump-%05d.rumpdomain" % (host.pid() % 100000)
+        self.hostname = "rump-%05d.%s.rumpdomain" % (host.pid(), host.hostname()) \
+            if host.hostname() else "rump-%05d.rumpdomain" % host.pid()
         self.domainname = ""
         self.on_reboot = None       # set by the server: called with howto after reboot(2) replies
 
@@ -151,6 +152,28 @@ class Kernel:
         if entry is None:
             raise RumpError(errnos.ENOSYS)
         return entry[0]
+
+    def syscall(self, proc, number, args, before_sleep=None):
+        """Run one system call as a new LWP of proc. Takes the kernel lock.
+
+        Returns (errno, results, after_reply, detail). A kernel bug (any other
+        exception) is reported on the console and answered with EIO: a bad
+        call never takes the kernel down.
+        """
+        with self.lock:
+            lwp = proc.new_lwp()
+            set_curlwp(lwp)
+            lwp.before_sleep_hook = before_sleep
+            try:
+                return 0, self.handler(number)(lwp, *args), lwp.after_reply, None
+            except RumpError as e:
+                return e.errno, (), None, e.detail
+            except Exception:
+                self.console("kernel: syscall %d failed:\n%s" % (number, traceback.format_exc()))
+                return errnos.EIO, (), None, None
+            finally:
+                proc.lwp_exit(lwp)
+                set_curlwp(None)
 
     # -- sync and reboot -----------------------------------------------------
     def add_sync_hook(self, owner, fn):

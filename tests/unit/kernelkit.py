@@ -1,0 +1,56 @@
+"""Helpers for in-process kernel tests: a booted kernel on a fake host, and calls as a process."""
+import threading
+
+from rumptools.kernel.kern.kernel import Kernel
+from rumptools.kernel.rumpuser.fake import FakeHost
+from rumptools.sp.errnos import RumpError
+from rumptools.sp.syscalls import BY_METHOD
+
+
+def boot(*components, **kw):
+    lines = []
+    k = Kernel(FakeHost(), console=lines.append, **kw)
+    k.boot(list(components))
+    k.console_lines = lines
+    return k
+
+
+def spawn(kernel, comm="test"):
+    with kernel.lock:
+        return kernel.procs.spawn(comm)
+
+
+def call(kernel, proc, method, *args):
+    """Run a syscall the way sysproxy would; return results like the client does."""
+    sc = BY_METHOD[method]
+    err, res, after, detail = kernel.syscall(proc, sc.number, args)
+    if err:
+        raise RumpError(err, detail=detail)
+    if after:
+        after()
+    return res[0] if len(res) == 1 else (res or None)
+
+
+def call_in_thread(kernel, proc, method, *args):
+    """Start a call that may sleep; returns (thread, box) where box gets 'result' or 'error'."""
+    box = {}
+
+    def run():
+        try:
+            box["result"] = call(kernel, proc, method, *args)
+        except RumpError as e:
+            box["error"] = e.errno
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, box
+
+
+def wait_until(pred, timeout=5.0):
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.005)
+    return False
