@@ -18,6 +18,7 @@ import os
 O_RDONLY = 0
 O_RDWR = 2
 RAW_PARTITION_LETTER = "d"          # RAW_PART 3 on x86
+SYSCALLS = ("open", "pread", "pwrite", "fstat", "fsync", "close")
 
 
 class DiskError(Exception):
@@ -77,9 +78,13 @@ def _rump_sysmod(progname):
         raise DiskError("rump client support is not available (%s)" % e) from None
     from rumptools.sp.errnos import host_text
     try:
-        return client.init(progname)
+        sysmod = client.init(progname)
     except OSError as e:
         raise DiskError("prog init failed: %s" % host_text(e)) from None
+    missing = [n for n in SYSCALLS if not hasattr(sysmod, n)]
+    if missing:
+        raise DiskError("the rump client has no %s system call" % ", ".join(missing))
+    return sysmod
 
 
 def open_disk(name, progname, writable=False, environ=None):

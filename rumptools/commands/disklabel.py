@@ -16,6 +16,7 @@ import sys
 
 import click
 
+from rumptools.commands import _cli
 from rumptools.commands._diskio import DiskError, open_disk
 from rumptools.formats import disklabel as dl
 from rumptools.formats.disklabel_text import (LabelTextError, check_label,
@@ -182,19 +183,7 @@ def run(args, edit=False, restore=False, init=False, verbose=False):
 
 # ---------------------------------------------------------------- command line
 
-class _NetBSDCommand(click.Command):
-    """Reports usage errors with disklabel's usage text and exit status 1."""
-
-    def parse_args(self, ctx, args):
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError:
-            click.echo(USAGE, err=True, nl=False)
-            ctx.exit(1)
-
-
-@click.command(cls=_NetBSDCommand, add_help_option=False,
-               context_settings={"ignore_unknown_options": False})
+@click.command(cls=_cli.NetBSDCommand, usage_text=USAGE.rstrip("\n"))
 @click.option("-e", "edit", is_flag=True, help="edit the label in $EDITOR")
 @click.option("-R", "restore", is_flag=True, help="restore the label from protofile")
 @click.option("-I", "init", is_flag=True, help="start from a default label if none exists")
@@ -212,16 +201,15 @@ def cli(ctx, edit, restore, init, list_types, raw, file_mode, verbose, args):
     else:
         wanted_args = 1
     if len(args) != wanted_args or (edit and restore) or (list_types and (edit or restore)):
-        click.echo(USAGE, err=True, nl=False)
-        ctx.exit(1)
+        ctx.command.usage()
     if list_types:
-        ctx.exit(_list_fstypes())
+        sys.exit(_list_fstypes())
     try:
         status = run(args, edit=edit, restore=restore, init=init, verbose=verbose)
     except Fail as e:
         _warn(e)
         status = 1
-    ctx.exit(status)
+    sys.exit(status)
 
 
 def main():

@@ -132,7 +132,8 @@ class Client:
         _cls, arg, body = self._request(wire.HANDSHAKE, kind, wire.encode(values))
         return wire.decode(body)[0]
 
-    def close(self):
+    def disconnect(self):
+        """Close the connection (close() is the system call, as in the os module)."""
         if self.sock is not None:
             try:
                 self.sock.close()
@@ -141,22 +142,28 @@ class Client:
 
     # -- requests ----------------------------------------------------------------
     def _next_reqno(self):
+        """A new request number, already registered so a quick reply is not lost."""
         with self._state:
             self._reqno += 1
+            self._waiting.add(self._reqno)
             return self._reqno
 
     def _request(self, typ, arg, body=b""):
         """Send a request and wait for its reply: (class, arg, body)."""
         reqno = self._next_reqno()
         data = wire.frame(reqno, wire.REQ, typ, arg, body)
-        with self._send_lock:
-            self.sock.sendall(data)
+        try:
+            with self._send_lock:
+                self.sock.sendall(data)
+        except BaseException:
+            with self._state:
+                self._waiting.discard(reqno)
+            raise
         return self._wait(reqno)
 
     def _wait(self, reqno):
         cond = self._cond
         with cond:
-            self._waiting.add(reqno)
             while True:
                 got = self._replies.pop(reqno, None)
                 if got is not None:
@@ -235,7 +242,7 @@ class Client:
         with self._send_lock:
             if gen != self._generation:       # another thread already reconnected
                 return
-            self.close()
+            self.disconnect()
             policy = self.retry
             if policy == RETRY_NONE:
                 raise RumpError(errnos.ENOTCONN)

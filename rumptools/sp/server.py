@@ -151,6 +151,7 @@ class Connection:
 
     def disconnected(self):
         with self.kernel.lock:
+            self.server.orphan_parked(self)
             if self.proc is not None:
                 self.kernel.procs.exit(self.proc)
                 self.proc = None
@@ -201,7 +202,7 @@ class Connection:
                 if len(values) != 2 or type(values[0]) is not bytes or type(values[1]) is not int:
                     self.send_error(reqno, wire.E_MALFORMED)
                     return False
-                proc = self.server.parked.pop(values[0], None)
+                proc, _parent = self.server.parked.pop(values[0], (None, None))
                 if proc is None:
                     self.send_error(reqno, wire.E_INVALID_PREFORK)
                     return False
@@ -225,9 +226,9 @@ class Connection:
             del k.procs.procs[child.pid]       # parked: not running until a fork handshake
             cookie = k.host.random(16)
             parked = self.server.parked
-            parked[cookie] = child
+            parked[cookie] = (child, self)
             while len(parked) > MAX_PARKED:
-                old = parked.pop(next(iter(parked)))
+                old, _owner = parked.pop(next(iter(parked)))
                 k.procs.exit(old)
         return self.send(wire.frame(reqno, wire.RESP, wire.PREFORK, 0, wire.encode((cookie,))))
 
@@ -385,6 +386,21 @@ class Server:
             with self.lock:
                 self.conns.add(conn)
             threading.Thread(target=conn.run, name="sp-reader", daemon=True).start()
+
+    def orphan_parked(self, conn):
+        """The parent of parked forks went away: its children may still claim them
+        (daemon(3) exits the parent first), but only for kern.sysproxy.fork_grace seconds."""
+        k = self.kernel
+        for cookie, (proc, owner) in list(self.parked.items()):
+            if owner is conn:
+                self.parked[cookie] = (proc, None)
+                k.callouts.schedule(k.fork_grace, self._expire_parked, cookie)
+
+    def _expire_parked(self, cookie):
+        entry = self.parked.get(cookie)
+        if entry is not None and entry[1] is None:
+            del self.parked[cookie]
+            self.kernel.procs.exit(entry[0])
 
     def forget(self, conn):
         with self.lock:

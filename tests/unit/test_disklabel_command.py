@@ -416,8 +416,10 @@ def test_restore_bad_protofile(usb, tmp_path):
 def test_usage_errors(args):
     r = run(args)
     assert r.exit_code == 1
-    assert r.stderr.startswith("usage: rump.disklabel [-FIrv] disk")
+    assert "usage: rump.disklabel [-FIrv] disk\t" in r.stderr
     assert r.stdout == ""
+    if args[:1] == ["-x"]:
+        assert "-x" in r.stderr.splitlines()[0]      # the option named, then usage
 
 
 def test_list_fstypes():
@@ -547,3 +549,23 @@ def test_rump_server_unreachable(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "rumptools.sp.client", types.SimpleNamespace(init=init))
     r = run(["cgd0"])
     assert (r.exit_code, r.stderr) == (1, "rump.disklabel: prog init failed: Connection refused\n")
+
+
+@pytest.mark.parametrize("flags", [[], ["-e"]])
+def test_host_errors_use_netbsd_texts(tmp_path, monkeypatch, flags):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EDITOR", "true")
+    (tmp_path / "dir.img").mkdir()
+    r = run(flags + ["dir.img"])
+    assert (r.exit_code, r.stderr) == (1, "rump.disklabel: dir.img: Is a directory\n")
+
+
+def test_rump_client_without_disk_calls(tmp_path, monkeypatch):
+    lacking = types.SimpleNamespace(open=None, close=None, fstat=None, fsync=None)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RUMP_SERVER", "unix:///nonexistent")
+    monkeypatch.setitem(sys.modules, "rumptools.sp.client",
+                        types.SimpleNamespace(init=lambda progname: lacking))
+    r = run(["cgd0"])
+    assert (r.exit_code, r.stderr) == (1, "rump.disklabel: the rump client has no pread, "
+                                          "pwrite system call\n")

@@ -10,5 +10,15 @@ def _attach(kernel, comp):
     kernel.sysctl.add("kern.sysproxy.threads", INT, getter=lambda: kernel.sp_threads, owner=comp,
                       desc="Sysproxy threads alive (readers and sleeping calls)")
 
+    def set_grace(v):
+        if v < 0:
+            from ...sp.errnos import RumpError
+            raise RumpError(22)
+        kernel.fork_grace = v
+
+    kernel.sysctl.add("kern.sysproxy.fork_grace", INT, getter=lambda: kernel.fork_grace, setter=set_grace,
+                      writable=True, owner=comp,
+                      desc="Seconds a forked child may still claim its process after the parent left")
+
 
 component = Component("rumpkern_sysproxy", _attach, unloadable=False, desc="remote system calls")

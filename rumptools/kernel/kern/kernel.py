@@ -56,6 +56,7 @@ class Kernel:
         self.nfiles = 0
         self.nclients = 0
         self.sp_threads = 0
+        self.fork_grace = 30
         self.procs = ProcTable(self)
         self.booted = False
         self.halting = False
