@@ -129,8 +129,13 @@ class Client:
         self._generation += 1
 
     def _handshake(self, kind, values):
-        _cls, arg, body = self._request(wire.HANDSHAKE, kind, wire.encode(values))
-        return wire.decode(body)[0]
+        cls, arg, body = self._request(wire.HANDSHAKE, kind, wire.encode(values))
+        if cls == wire.ERROR:
+            raise RumpError(wire.ERROR_ERRNO.get(arg, errnos.EINVAL))
+        try:
+            return wire.decode(body)[0]
+        except (wire.WireError, IndexError):
+            raise RumpError(errnos.EPROTO) from None
 
     def disconnect(self):
         """Close the connection (close() is the system call, as in the os module)."""

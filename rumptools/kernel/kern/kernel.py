@@ -114,10 +114,11 @@ class Kernel:
             raise ComponentError(request, "%s: unknown component" % request)
         if name in self.loaded:
             raise ComponentError(name, "%s: already loaded" % name, errnos.EEXIST)
+        comp = self._import(name)
         lack = [r for r in registry.REGISTRY[name].requires if r not in self.loaded]
         if lack:
             raise ComponentError(name, "%s requires %s" % (name, " and ".join(lack)), errnos.ENOENT)
-        self._attach(name, self._import(name), "filesys")
+        self._attach(name, comp, "filesys")
         return name
 
     def modunload(self, request):
