@@ -25,10 +25,19 @@ from rumptools.formats import dd_summary
 from rumptools.formats.dd_args import (NETBSD_OPEN_FLAGS, DDArgs, DDArgsError,
                                        parse_operands)
 from rumptools.formats.dd_summary import Stats
+from rumptools.sp import errnos
 
 PROGNAME = "rump.dd"
 USAGE = "usage: dd [operand ...]"
 DEFFILEMODE = 0o666
+
+
+def _say(fd, text):
+    """Write text to a host descriptor (stderr); never fails."""
+    try:
+        os.write(fd, text.encode("utf-8", "surrogateescape"))
+    except OSError:
+        pass
 
 
 class _Fatal(Exception):
@@ -36,18 +45,29 @@ class _Fatal(Exception):
 
 
 def _text(exc):
-    from rumptools.sp.errnos import host_text
-    return host_text(exc)
+    """NetBSD's strerror text for an OSError from the host or the kernel."""
+    return errnos.host_text(exc)
 
 
 def _is_errno(exc, name):
     """True if exc carries errno `name`, in host or NetBSD numbering."""
     if exc.errno is None:
         return False
-    if exc.errno == getattr(errno, name, None):
-        return True
-    from rumptools.sp import errnos
-    return isinstance(exc, errnos.RumpError) and exc.errno == getattr(errnos, name, None)
+    if isinstance(exc, errnos.RumpError):
+        return exc.errno == getattr(errnos, name, None)
+    return exc.errno == getattr(errno, name, None)
+
+
+def _open_flag(ops, name):
+    """open(2) bit for flag `name` (e.g. "creat") as ops numbers it.
+
+    ops' own O_* constant if it has one; otherwise NetBSD's value for a
+    kernel client, or None when the host (os) lacks the flag.
+    """
+    value = getattr(ops, "O_" + name.upper(), None)
+    if value is None and ops is not os:
+        value = NETBSD_OPEN_FLAGS[name]
+    return value
 
 
 class _Stream:
@@ -104,37 +124,23 @@ class DD:
 
     # -- messages ------------------------------------------------------
 
-    def _say(self, text):
-        try:
-            os.write(self.errfd, text.encode("utf-8", "surrogateescape"))
-        except OSError:
-            pass
-
     def warnx(self, msg):
-        self._say("%s: %s\n" % (PROGNAME, msg))
+        _say(self.errfd, "%s: %s\n" % (PROGNAME, msg))
 
     def summary(self):
         ms = dd_summary.elapsed_ms(self.start_ns, time.monotonic_ns())
-        self._say(dd_summary.render(self.a.msgfmt, self.st, ms, progress=self.dots))
+        _say(self.errfd, dd_summary.render(self.a.msgfmt, self.st, ms, progress=self.dots))
 
     # -- setup ---------------------------------------------------------
 
     def _flag_bits(self, ops, names, which):
         bits = 0
         for name in names:
-            value = getattr(ops, "O_" + name.upper(), None)
-            if value is None and ops is not os:
-                value = NETBSD_OPEN_FLAGS[name]
+            value = _open_flag(ops, name)
             if value is None:
                 raise _Fatal("%s %s is not supported on this system" % (which, name))
             bits |= value
         return bits
-
-    def _open_bits(self, ops, name):
-        value = getattr(ops, "O_" + name.upper(), None)
-        if value is None:
-            value = NETBSD_OPEN_FLAGS[name] if ops is not os else 0
-        return value
 
     def setup(self):
         a = self.a
@@ -163,13 +169,13 @@ class DD:
                 raise _Fatal("oflag=trunc is incompatible with conv=notrunc operand, giving up.")
             bits = self._flag_bits(sysmod, a.oflag, "oflag")
             if not flags & {"seek", "notrunc"}:
-                bits |= self._open_bits(sysmod, "trunc")
+                bits |= _open_flag(sysmod, "trunc")
             try:
-                fd = sysmod.open(a.of_name, self._open_bits(sysmod, "rdwr") | bits, DEFFILEMODE)
+                fd = sysmod.open(a.of_name, _open_flag(sysmod, "rdwr") | bits, DEFFILEMODE)
             except OSError:
                 # Maybe no read permission: try write only.
                 try:
-                    fd = sysmod.open(a.of_name, self._open_bits(sysmod, "wronly") | bits,
+                    fd = sysmod.open(a.of_name, _open_flag(sysmod, "wronly") | bits,
                                      DEFFILEMODE)
                 except OSError as exc:
                     raise _Fatal("%s: %s" % (a.of_name, _text(exc)))
@@ -262,6 +268,7 @@ class DD:
             self.dots = True
             return
         from rich.console import Console
+        from rich.markup import escape
         from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
                                    TimeRemainingColumn, TransferSpeedColumn)
         a, inp = self.a, self.inp
@@ -271,7 +278,7 @@ class DD:
             if a.count is not None:
                 total = min(total, a.count * a.ibs)
         console = Console(file=os.fdopen(os.dup(self.errfd), "w"), stderr=True)
-        self.bar = Progress(TextColumn("[bold]%s[/bold]" % inp.name), BarColumn(),
+        self.bar = Progress(TextColumn("[bold]%s[/bold]" % escape(inp.name)), BarColumn(),
                             DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
                             console=console, transient=True)
         self.bar_task = self.bar.add_task("copy", total=total)
@@ -593,10 +600,7 @@ def run(args, sysmod=os, *, stdin_fd=0, stdout_fd=1, stderr_fd=2, signals=False)
     and SIGINT prints it and ends the process by that signal, as NetBSD's dd.
     """
     def say(text):
-        try:
-            os.write(stderr_fd, text.encode("utf-8", "surrogateescape"))
-        except OSError:
-            pass
+        _say(stderr_fd, text)
 
     if not isinstance(args, DDArgs):
         try:
@@ -668,23 +672,21 @@ def _install_signals(dd):
 
 def main(argv=None):
     """Console entry point of rump.dd."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        argv = sys.argv[1:]
+        # Until the copy starts, ^C simply ends the process (no traceback).
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    argv = list(argv)
 
     def die(text):
-        try:
-            os.write(2, ("%s: %s\n" % (PROGNAME, text)).encode("utf-8", "surrogateescape"))
-        except OSError:
-            pass
+        _say(2, "%s: %s\n" % (PROGNAME, text))
         sys.exit(1)
 
     # dd takes no options (getopt with an empty option string).
     if argv and argv[0] == "--":
         argv.pop(0)
     elif argv and argv[0].startswith("-") and argv[0] != "-":
-        try:
-            os.write(2, ("%s: unknown option -- %s\n" % (PROGNAME, argv[0][1])).encode())
-        except OSError:
-            pass
+        _say(2, "%s: unknown option -- %s\n" % (PROGNAME, argv[0][1]))
         die(USAGE)
 
     try:
@@ -692,16 +694,15 @@ def main(argv=None):
     except DDArgsError as exc:
         die(str(exc))
     for warning in args.warnings:
-        os.write(2, ("%s: %s\n" % (PROGNAME, warning)).encode())
+        _say(2, "%s: %s\n" % (PROGNAME, warning))
 
     sysmod = os
     if args.files != 0 and (args.if_name is not None or args.of_name is not None):
         from rumptools.sp.client import init
-        from rumptools.sp.errnos import host_text
         try:
             sysmod = init(PROGNAME)
         except OSError as exc:
-            die("init failed: %s" % host_text(exc))
+            die("init failed: %s" % _text(exc))
     sys.exit(run(args, sysmod, signals=True))
 
 

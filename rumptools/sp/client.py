@@ -141,32 +141,60 @@ class Client:
         """Close the connection (close() is the system call, as in the os module)."""
         if self.sock is not None:
             try:
+                self.sock.shutdown(socket.SHUT_RDWR)   # wakes a thread blocked reading it
+            except OSError:
+                pass
+            try:
                 self.sock.close()
             finally:
                 self.sock = None
 
     # -- requests ----------------------------------------------------------------
     def _next_reqno(self):
-        """A new request number, already registered so a quick reply is not lost."""
         with self._state:
             self._reqno += 1
-            self._waiting.add(self._reqno)
             return self._reqno
 
     def _request(self, typ, arg, body=b""):
-        """Send a request and wait for its reply: (class, arg, body)."""
-        reqno = self._next_reqno()
-        data = wire.frame(reqno, wire.REQ, typ, arg, body)
+        """Send a request and wait for its reply: (class, arg, body).
+
+        The request is registered before it is sent, so a reply that comes
+        back at once is never lost; the first thread to wait reads for all.
+        """
+        state = self._state
+        with state:
+            self._reqno += 1
+            reqno = self._reqno
+            lead = not self._leader
+            if lead:
+                self._leader = True
+            else:
+                self._waiting.add(reqno)
+        data = wire.HEADER.pack(wire.HEADER_SIZE + len(body), reqno, wire.REQ, typ, arg) + body
         try:
             with self._send_lock:
                 self.sock.sendall(data)
         except BaseException:
-            with self._state:
-                self._waiting.discard(reqno)
+            if lead:
+                self._release_lead()
+            else:
+                with state:
+                    self._waiting.discard(reqno)
             raise
-        return self._wait(reqno)
+        if not lead:
+            return self._follow(reqno)
+        try:
+            return self._lead(reqno)
+        finally:
+            self._release_lead()
 
-    def _wait(self, reqno):
+    def _release_lead(self):
+        with self._state:
+            self._leader = False
+            if self._waiting:
+                self._cond.notify_all()
+
+    def _follow(self, reqno):
         cond = self._cond
         with cond:
             while True:
@@ -176,15 +204,13 @@ class Client:
                     return got
                 if not self._leader:
                     self._leader = True
+                    self._waiting.discard(reqno)
                     break
                 cond.wait()
         try:
             return self._lead(reqno)
         finally:
-            with cond:
-                self._waiting.discard(reqno)
-                self._leader = False
-                cond.notify_all()
+            self._release_lead()
 
     def _lead(self, reqno):
         """Read frames until our reply comes, handing others to their threads."""
@@ -222,25 +248,27 @@ class Client:
         while True:
             gen = self._generation
             try:
-                if self.sock is None:
-                    raise ConnectionResetError(errnos.to_host(errnos.ENOTCONN), "not connected")
                 cls, arg, rbody = self._request(wire.SYSCALL, sc.number, body)
                 break
-            except (OSError, wire.WireError) as exc:
-                if isinstance(exc, RumpError):
-                    raise
+            except RumpError:
+                raise
+            except (OSError, AttributeError, wire.WireError):    # AttributeError: sock is None
                 self._lost(gen)
+        if arg or cls == wire.ERROR:
+            self._raise(cls, arg, rbody)
+        return wire.decode(rbody)
+
+    @staticmethod
+    def _raise(cls, arg, rbody):
         if cls == wire.ERROR:
             raise RumpError(wire.ERROR_ERRNO.get(arg, errnos.EINVAL))
-        if arg:
-            detail = None
-            if rbody:
-                try:
-                    detail = wire.decode(rbody)[0]
-                except (wire.WireError, IndexError):
-                    pass
-            raise RumpError(arg, detail=detail)
-        return wire.decode(rbody)
+        detail = None
+        if rbody:
+            try:
+                detail = wire.decode(rbody)[0]
+            except (wire.WireError, IndexError):
+                pass
+        raise RumpError(arg, detail=detail)
 
     def _lost(self, gen):
         """The connection broke: reconnect as the policy says or raise ENOTCONN."""
@@ -290,9 +318,17 @@ class Client:
             s.close()
             raise
         self._adopt(s)
-        reqno = self._next_reqno()
-        s.sendall(wire.frame(reqno, wire.REQ, wire.HANDSHAKE, wire.HS_GUEST, wire.encode((self.comm,))))
-        cls, _arg, body = self._lead(reqno)
+        with self._cond:
+            while self._leader:
+                self._cond.wait()
+            self._leader = True
+            self._reqno += 1
+            reqno = self._reqno
+        try:
+            s.sendall(wire.frame(reqno, wire.REQ, wire.HANDSHAKE, wire.HS_GUEST, wire.encode((self.comm,))))
+            cls, _arg, body = self._lead(reqno)
+        finally:
+            self._release_lead()
         if cls != wire.RESP:
             raise ConnectionResetError(errnos.to_host(errnos.ECONNRESET), "handshake refused")
         self.pid = wire.decode(body)[0]

@@ -44,33 +44,37 @@ O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_APPEND = 0, 1, 2, 0x4, 0x8
 O_CLOEXEC = 0x400000
 
 
-def check_args(sc, args):
-    """True if args match the entry's argument type codes."""
-    codes = sc.args
-    i = n = 0
+_TYPES = {"i": (int,), "s": (str,), "b": (bytes,), "v": None}
+
+
+def _compile(codes):
+    """Argument codes -> a tuple of allowed-type tuples (None: anything)."""
+    out = []
+    i = 0
     while i < len(codes):
         optional = codes[i] == "?"
         if optional:
             i += 1
-        code = codes[i]
+        allowed = _TYPES[codes[i]]
+        if allowed is not None and optional:
+            allowed = allowed + (type(None),)
+        out.append(allowed)
         i += 1
-        if n >= len(args):
+    return tuple(out)
+
+
+_CHECKS = {s.number: _compile(s.args) for s in TABLE}
+
+
+def check_args(sc, args):
+    """True if args match the entry's argument type codes."""
+    checks = _CHECKS[sc.number]
+    if len(args) != len(checks):
+        return False
+    for value, allowed in zip(args, checks):
+        if allowed is not None and type(value) not in allowed:
             return False
-        value = args[n]
-        n += 1
-        if value is None:
-            if not optional:
-                return False
-        elif code == "i":
-            if type(value) is not int:
-                return False
-        elif code == "s":
-            if type(value) is not str:
-                return False
-        elif code == "b":
-            if type(value) is not bytes:
-                return False
-    return n == len(args)
+    return True
 
 
 def nargs(sc):

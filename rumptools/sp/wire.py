@@ -97,10 +97,21 @@ def _enc(value, out, depth):
         raise WireError("cannot encode %s" % t.__name__)
 
 
+_EMPTY = b"l" + _pack_I(0)
+_ONE_INT = b"l" + _pack_I(1) + b"i"
+_pack_iq = struct.Struct("<cq").pack
+
+
 def encode(values):
     """Encode a list or tuple of values as a body."""
-    out = []
-    _enc(tuple(values), out, 0)
+    if not values:
+        return _EMPTY
+    out = [b"l" + _pack_I(len(values))]
+    for v in values:
+        if type(v) is int and _INT_MIN <= v <= _INT_MAX:
+            out.append(_pack_iq(b"i", v))
+        else:
+            _enc(v, out, 1)
     return b"".join(out)
 
 
@@ -141,9 +152,12 @@ def _dec(buf, pos, end, depth):
 
 def decode(body):
     """Decode a body into the tuple it carries; the whole body must be used."""
+    if len(body) <= 14:
+        if body == _EMPTY or not body:
+            return ()
+        if len(body) == 14 and body[:6] == _ONE_INT:
+            return (_unpack_q(body, 6)[0],)
     buf = memoryview(body)
-    if len(buf) == 0:
-        return ()
     value, pos = _dec(buf, 0, len(buf), 0)
     if pos != len(buf):
         raise WireError("%d bytes of junk after value" % (len(buf) - pos))
@@ -152,27 +166,42 @@ def decode(body):
     return value
 
 
-class FrameReader:
-    """Splits a byte stream into frames. feed() bytes, then pop frames."""
+_unpack_header = HEADER.unpack_from
 
-    __slots__ = ("buf",)
+
+class FrameReader:
+    """Splits a byte stream into frames. feed() bytes, then pop frames.
+
+    Consumed bytes are dropped lazily (pos), so a burst of small frames costs
+    no copying of the rest of the buffer.
+    """
+
+    __slots__ = ("buf", "pos")
 
     def __init__(self):
         self.buf = bytearray()
+        self.pos = 0
 
     def feed(self, data):
+        if self.pos:
+            if self.pos == len(self.buf):
+                self.buf.clear()
+            else:
+                del self.buf[:self.pos]
+            self.pos = 0
         self.buf += data
 
     def next_frame(self):
         """Return (reqno, cls, typ, arg, body) or None if incomplete; WireError if bad."""
-        buf = self.buf
-        if len(buf) < HEADER_SIZE:
+        buf, pos = self.buf, self.pos
+        have = len(buf) - pos
+        if have < HEADER_SIZE:
             return None
-        length, reqno, cls, typ, arg = HEADER.unpack_from(buf)
+        length, reqno, cls, typ, arg = _unpack_header(buf, pos)
         if length < HEADER_SIZE or length > MAX_FRAME:
             raise WireError("bad frame length %d" % length)
-        if len(buf) < length:
+        if have < length:
             return None
-        body = bytes(buf[HEADER_SIZE:length])
-        del buf[:length]
+        body = bytes(buf[pos + HEADER_SIZE:pos + length]) if length > HEADER_SIZE else b""
+        self.pos = pos + length
         return reqno, cls, typ, arg, body

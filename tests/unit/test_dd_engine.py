@@ -133,11 +133,13 @@ def test_posix_tables_match_linux_dd(tmp_path, conv):
 @pytest.mark.parametrize("conv", ["block", "unblock", "block,ucase", "ebcdic", "ascii"])
 def test_record_conversions_match_linux_dd(tmp_path, conv):
     lines = b"short\n\nexactly-ten\na line that is much longer than the record\nx\n" * 20
-    if conv in ("unblock", "ascii"):
-        lines = b"".join(l.ljust(16)[:16] for l in lines.split(b"\n"))
+    if conv in ("unblock", "ascii"):        # fixed records in, lines out
+        lines = b"".join(line.ljust(16)[:16] for line in lines.split(b"\n"))
+        cbs = "cbs=16"
+    else:                                   # lines in, fixed records out
+        cbs = "cbs=10"
     write(tmp_path / "in", lines)
-    ops = ["if=in", "cbs=10" if conv != "unblock" and conv != "ascii" else "cbs=16",
-           "conv=" + conv, "obs=100"]
+    ops = ["if=in", cbs, "conv=" + conv, "obs=100"]
     status, _ = ours(ops + ["of=ours"], tmp_path)
     gnu(ops + ["of=gnu"], tmp_path)
     assert status == 0

@@ -1079,3 +1079,252 @@ CBC["blowfish-cbc", 448, "encblkno8"] = [
     a9c85e8387557c453ab4fe9724171d5e dfe0e817a63199ebb7b5d5d77c2f2226
     """,
 ]
+
+# IEEE 1619/D16 vectors 4-11 as t_cgd_aes.c uses them: (vector, key, sector,
+# plaintext, ciphertext).  A plaintext of "count" is bytes 0..255 twice; an
+# int n is the ciphertext of vector n (the standard chains them).
+XTS_COUNT = bytes(range(256)) * 2
+XTS = [
+    (4, "aes-xts-256", 0, "count", """
+    27a7479befa1d476489f308cd4cfa6e2 a96e4bbe3208ff25287dd3819616e89c
+    c78cf7f5e543445f8333d8fa7f560000 05279fa5d8b5e4ad40e736ddb4d35412
+    328063fd2aab53e5ea1e0a9f332500a5 df9487d07a5c92cc512c8866c7e860ce
+    93fdf166a24912b422976146ae20ce84 6bb7dc9ba94a767aaef20c0d61ad0265
+    5ea92dc4c4e41a8952c651d33174be51 a10c421110e6d81588ede82103a252d8
+    a750e8768defffed9122810aaeb99f91 72af82b604dc4b8e51bcb08235a6f434
+    1332e4ca60482a4ba1a03b3e65008fc5 da76b70bf1690db4eae29c5f1badd03c
+    5ccf2a55d705ddcd86d449511ceb7ec3 0bf12b1fa35b913f9f747a8afd1b130e
+    94bff94effd01a91735ca1726acd0b19 7c4e5b03393697e126826fb6bbde8ecc
+    1e08298516e2c9ed03ff3c1b7860f6de 76d4cecd94c8119855ef5297ca67e9f3
+    e7ff72b1e99785ca0a7e7720c5b36dc6 d72cac9574c8cbbc2f801e23e56fd344
+    b07f22154beba0f08ce8891e643ed995 c94d9a69c9f1b5f499027a78572aeebd
+    74d20cc39881c213ee770b1010e4bea7 18846977ae119f7a023ab58cca0ad752
+    afe656bb3c17256a9f6e9bf19fdd5a38 fc82bbe872c5539edb609ef4f79c203e
+    bb140f2e583cb2ad15b4aa5b655016a8 449277dbd477ef2c8d6c017db738b18d
+    eb4a427d1923ce3ff262735779a418f2 0a282df920147beabe421ee5319d0568
+    """),
+    (5, "aes-xts-256", 1, 4, """
+    264d3ca8512194fec312c8c9891f279f efdd608d0c027b60483a3fa811d65ee5
+    9d52d9e40ec5672d81532b38b6b089ce 951f0f9c35590b8b978d175213f329bb
+    1c2fd30f2f7f30492a61a532a79f51d3 6f5e31a7c9a12c286082ff7d2394d18f
+    783e1a8e72c722caaaa52d8f065657d2 631fd25bfd8e5baad6e527d763517501
+    c68c5edc3cdd55435c532d7125c8614d eed9adaa3acade5888b87bef641c4c99
+    4c8091b5bcd387f3963fb5bc37aa922f bfe3df4e5b915e6eb514717bdd2a7407
+    9a5073f5c4bfd46adf7d282e7a393a52 579d11a028da4d9cd9c77124f9648ee3
+    83b1ac763930e7162a8d37f350b2f74b 8472cf09902063c6b32e8c2d9290cefb
+    d7346d1c779a0df50edcde4531da07b0 99c638e83a755944df2aef1aa31752fd
+    323dcb710fb4bfbb9d22b925bc3577e1 b8949e729a90bbafeacf7f7879e7b114
+    7e28ba0bae940db795a61b15ecf4df8d b07b824bb062802cc98a9545bb2aaeed
+    77cb3fc6db15dcd7d80d7d5bc406c497 0a3478ada8899b329198eb61c193fb62
+    75aa8ca340344a75a862aebe92eee1ce 032fd950b47d7704a3876923b4ad6284
+    4bf4a09c4dbe8b4397184b7471360c95 64880aeddd b9baa4af2e75394b08cd32
+    ff479c57a07d3eab5d54de5f9738b8d2 7f27a9f0ab11799d7b7ffefb2704c95c
+    6ad12c39f1e867a4b7b1d7818a4b753d fd2a89ccb45e001a03a867b187f225dd
+    """),
+    (6, "aes-xts-256", 2, 5, """
+    fa762a3680b76007928ed4a4f49a9456 031b704782e65e16cecb54ed7d017b5e
+    18abd67b338e81078f21edb7868d901e be9c731a7c18b5e6dec1d6a72e078ac9
+    a4262f860beefa14f4e821018272e411 a951502b6e79066e84252c3346f3aa62
+    344351a291d4bedc7a07618bdea2af63 145cc7a4b8d4070691ae890cd65733e7
+    946e9021a1dffc4c59f159425ee6d50c a9b135fa6162cea18a939838dc000fb3
+    86fad086acce5ac07cb2ece7fd580b00 cfa5e98589631dc25e8e2a3daf2ffdec
+    26531659912c9d8f7a15e5865ea8fb58 16d6207052bd7128cd743c12c8118791
+    a4736811935eb982a532349e31dd401e 0b660a568cb1a4711f552f55ded59f1f
+    15bf7196b3ca12a91e488ef59d64f3a0 2bf45239499ac6176ae321c4a211ec54
+    5365971c5d3f4f09d4eb139bfdf2073d 33180b21002b65cc9865e76cb24cd92c
+    874c24c18350399a936ab3637079295d 76c417776b94efce3a0ef7206b151105
+    19655c956cbd8b2489405ee2b09a6b6e ebe0c53790a12a8998378b33a5b71159
+    625f4ba49d2a2fdba59fbf0897bc7aab d8d707dc140a80f0f309f835d3da54ab
+    584e501dfa0ee977fec543f74186a802 b9a37adb3e8291eca04d66520d229e60
+    401e7282bef486ae059aa70696e0e305 d777140a7a883ecdcb69b9ff938e8a42
+    31864c69ca2c2043bed007ff3e605e01 4bcf518138dc3a25c5e236171a2d01d6
+    """),
+    (7, "aes-xts-256", 0xfd, """
+    8e41b78c390b5af9d758bb214a67e9f6 bf7727b09ac6124084c37611398fa45d
+    aad94868600ed391fb1acd4857a95b46 6e62ef9f4b377244d1c152e7b30d731a
+    ad30c716d214b707aed99eb5b5e580b3 e887cf7497465651d4b60e6042051da3
+    693c3b78c14489543be8b6ad0ba62956 5bba202313ba7b0d0c94a3252b676f46
+    cc02ce0f8a7d34c0ed229129673c1f61 aed579d08a9203a25aac3a77e9db6026
+    7996db38df637356d9dcd1632e369939 f2a29d89345c66e05066f1a3677aef18
+    dea4113faeb629e46721a66d0a7e785d 3e29af2594eb67dfa982affe0aac058f
+    6e15864269b135418261fc3afb089472 cf68c45dd7f231c6249ba0255e1e0338
+    33fc4d00a3fe02132d7bc3873614b8ae e34273581ea0325c81f0270affa13641
+    d052d36f0757d484014354d02d6883ca 15c24d8c3956b1bd027bcf41f151fd80
+    23c5340e5606f37e90fdb87c86fb4fa6 34b3718a30bace06a66eaf8f63c4aa3b
+    637826a87fe8cfa44282e92cb1615af3 a28e53bc74c7cba1a0977be9065d0c1a
+    5dec6c54ae38d37f37aa35283e048e55 30a85c4e7a29d7b92ec0c3169cdf2a80
+    5c7604bce60049b9fb7b8eaac10f51ae 23794ceba68bb58112e293b9b692ca72
+    1b37c662f8574ed4dba6f88e170881c8 2cddc1034a0ca7e284bf0962b6b26292
+    d836fa9f73c1ac770eef0f2d3a1eaf61 d3e03555fd424eedd67e18a18094f888
+    """, """
+    d55f684f81f4426e9fde92a5ff02df2a c896af63962888a97910c1379e20b0a3
+    b1db613fb7fe2e07004329ea5c22bfd3 3e3dbe4cf58cc608c2c26c19a2e2fe22
+    f98732c2b5cb844cc6c0702d91e1d50f c4382a7eba5635cd602432a2306ac4ce
+    82f8d70c8d9bc15f918fe71e74c622d5 cf71178bf6e0b9cc9f2b41dd8dbe441c
+    41cd0c73a6dc47a348f6702f9d0e9b1b 1431e948e299b9ec2272ab2c5f0c7be8
+    6affa5dec87a0bee81d3d50007edaa2b cfccb35605155ff36ed8edd4a40dcd4b
+    243acd11b2b987bdbfaf91a7cac27e9c 5aea525ee53de7b2d3332c8644402b82
+    3e94a7db26276d2d23aa07180f76b4fd 29b9c0823099c9d62c519880aee7e969
+    7617c1497d47bf3e571950311421b6b7 34d38b0db91eb85331b91ea9f61530f5
+    4512a5a52a4bad589eb69781d537f232 97bb459bdad2948a29e1550bf4787e0b
+    e95bb173cf5fab17dab7a13a052a6345 3d97ccec1a321954886b7a1299faaeec
+    ae35c6eaaca753b041b5e5f093bf8339 7fd21dd6b3012066fcc058cc32c3b09d
+    7562dee29509b5839392c9ff05f51f31 66aaac4ac5f238038a3045e6f72e48ef
+    0fe8bc675e82c318a268e43970271bf1 19b81bf6a982746554f84e72b9f00280
+    a320a08142923c23c883423ff949827f 29bbacdc1ccdb04938ce6098c95ba6b3
+    2528f4ef78eed778b2e122ddfd1cbdd1 1d1c0a6783e011fc536d63d053260637
+    """),
+    (8, "aes-xts-256", 0xfe, 7, """
+    72efc1ebfe1ee25975a6eb3aa8589dda 2b261f1c85bdab442a9e5b2dd1d7c395
+    7a16fc08e526d4b1223f1b1232a11af2 74c3d70dac57f83e0983c498f1a6f1ae
+    cb021c3e70085a1e527f1ce41ee5911a 82020161529cd82773762daf5459de94
+    a0a82adae7e1703c808543c29ed6fb32 d9e004327c1355180c995a07741493a0
+    9c21ba01a387882da4f62534b87bb15d 60d197201c0fd3bf30c1500a3ecfecdd
+    66d8721f90bcc4c17ee925c61b0a0372 7a9c0d5f5ca462fbfa0af1c2513a9d9d
+    4b5345bd27a5f6e653f751693e6b6a2b 8ead57d511e00e58c45b7b8d005af792
+    88f5c7c22fd4f1bf7a898b03a5634c6a 1ae3f9fae5de4f296a2896b23e7ed43e
+    d14fa5a2803f4d28f0d3ffcf24757677 aebdb47bb388378708948a8d4126ed18
+    39e0da29a537a8c198b3c66ab00712dd 261674bf45a73d67f76914f830ca014b
+    65596f27e4cf62de66125a5566df9975 155628b400fbfb3a29040ed50faffdbb
+    18aece7c5c44693260aab386c0a37b11 b114f1c415aebb653be468179428d43a
+    4d8bc3ec38813eca30a13cf1bb18d524 f1992d44d8b1a42ea30b22e6c95b199d
+    8d182f8840b09d059585c31ad691fa06 19ff038aca2c39a943421157361717c4
+    9d322028a74648113bd8c9d7ec77cf3c 89c1ec8718ceff8516d96b34c3c614f1
+    0699c9abc4ed0411506223bea16af35c 883accdbe1104eef0cfdb54e12fb230a
+    """),
+    (9, "aes-xts-256", 0xff, 8, """
+    3260ae8dad1f4a32c5cafe3ab0eb9554 9d461a67ceb9e5aa2d3afb62dece0553
+    193ba50c75be251e08d1d08f1088576c 7efdfaaf3f459559571e12511753b07a
+    f073f35da06af0ce0bbf6b8f5ccc5cea 500ec1b211bd51f63b606bf6528796ca
+    12173ba39b8935ee44ccce646f90a45b f9ccc567f0ace13dc2d53ebeedc81f58
+    b2e41179dddf0d5a5c42f5d8506c1a5d 2f8f59f3ea873cbcd0eec19acbf32542
+    3bd3dcb8c2b1bf1d1eaed0eba7f0698e 4314fbeb2f1566d1b9253008cbccf45a
+    2b0d9c5c9c21474f4076e02be26050b9 9dee4fd68a4cf890e496e4fcae7b70f9
+    4ea5a9062da0daeba1993d2ccd1dd3c2 44b8428801495a58b216547e7e847c46
+    d1d756377b6242d2e5fb83bf752b54e0 df71e889f3a2bb0f4c10805bf3c59037
+    6e3c24e22ff57f7fa965577375325cea 5d920db94b9c336b455f6e894c01866f
+    e9fbb8c8d3f70a2957285f6dfb5dcd8c bf54782f8fe7766d4723819913ac7734
+    21e3a31095866bad22c86a6036b2518b 2059b4229d18c8c2ccbdf906c6cc6e82
+    464ee57bddb0bebcb1dc645325bfb3e6 65ef7251082c88ebb1cf203bd779fdd3
+    8675713c8daadd17e1cabee432b09787 b6ddf3304e38b731b45df5df51b78fcf
+    b3d32466028d0ba36555e7e11ab0ee06 66061d1645d962444bc47a38188930a8
+    4b4d561395c73c087021927ca638b7af c8a8679ccb84c26555440ec7f10445cd
+    """),
+    (10, "aes-xts-512", 0xff, "count", """
+    1c3b3a102f770386e4836c99e370cf9b ea00803f5e482357a4ae12d414a3e63b
+    5d31e276f8fe4a8d66b317f9ac683f44 680a86ac35adfc3345befecb4bb188fd
+    5776926c49a3095eb108fd1098baec70 aaa66999a72a82f27d848b21d4a741b0
+    c5cd4d5fff9dac89aeba122961d03a75 7123e9870f8acf1000020887891429ca
+    2a3e7a7d7df7b10355165c8b9a6d0a7d e8b062c4500dc4cd120c0f7418dae3d0
+    b5781c34803fa75421c790dfe1de1834 f280d7667b327f6c8cd7557e12ac3a0f
+    93ec05c52e0493ef31a12d3d9260f79a 289d6a379bc70c50841473d1a8cc81ec
+    583e9645e07b8d9670655ba5bbcfecc6 dc3966380ad8fecb17b6ba02469a020a
+    84e18e8f84252070c13e9f1f289be54f bc481457778f616015e1327a02b140f1
+    505eb309326d68378f8374595c849d84 f4c333ec4423885143cb47bd71c5edae
+    9be69a2ffeceb1bec9de244fbe15992b 11b77c040f12bd8f6a975a44a0f90c29
+    a9abc3d4d893927284c58754cce29452 9f8614dcd2aba991925fedc4ae74ffac
+    6e333b93eb4aff0479da9a410e4450e0 dd7ae4c6e2910900575da401fc07059f
+    645e8b7e9bfdef33943054ff84011493 c27b3429eaedb4ed5376441a77ed4385
+    1ad77f16f541dfd269d50d6a5f14fb0a ab1cbb4c1550be97f7ab4066193c4caa
+    773dad38014bd2092fa755c824bb5e54 c4f36ffda9fcea70b9c6e693e148c151
+    """),
+    (11, "aes-xts-512", 0xffff, "count", """
+    77a31251618a15e6b92d1d66dffe7b50 b50bad552305ba0217a610688eff7e11
+    e1d0225438e093242d6db274fde801d4 cae06f2092c728b2478559df58e837c2
+    469ee4a4fa794e4bbc7f39bc026e3cb7 2c33b0888f25b4acf56a2a9804f1ce6d
+    3d6e1dc6ca181d4b546179d55544aa77 60c40d06741539c7e3cd9d2f6650b201
+    3fd0eeb8c2b8e3d8d240ccae2d4c9832 0a7442e1c8d75a42d6e6cfa4c2eca179
+    8d158c7aecdf82490f24bb9b38e108bc da12c3faf9a21141c3613b58367f922a
+    aa26cd22f23d708dae699ad7cb40a8ad 0b6e2784973dcb605684c08b8d6998c6
+    9aac049921871ebb65301a4619ca80ec b485a31d744223ce8ddc2394828d6a80
+    470c092f5ba413c3378fa6054255c6f9 df4495862bbb3287681f931b687c888a
+    bf844dfc8fc28331e579928cd12bd239 0ae123cf03818d14dedde5c0c24c8ab0
+    18bfca75ca096f2d531f3d1619e785f1 ada437cab92e980558b3dce1474afb75
+    bfedbf8ff54cb2618e0244c9ac0d3c66 fb51598cd2db11f9be39791abe447c63
+    094f7c453b7ff87cb5bb36b7c79efb08 72d17058b83b15ab0866ad8a58656c5a
+    7e20dbdf308b2461d97c0ec0024a2715 055249cf3b478ddd4740de654f75ca68
+    6e0d7345c69ed50cdc2a8b332b1f8824 108ac937eb050585608ee734097fc090
+    54fbff89eeaeea791f4a7ab1f9868294 a4f9e27b42af8100cb9d59cef9645803
+    """),
+]
+
+# t_cgdconfig.sh: params file text -> expected `cgdconfig -t` output (base64
+# of the raw key).  Written with the test's backslash-newlines kept; its
+# here-documents join those lines, so tests should try both forms.
+CGDCONFIG = [
+    ("""algorithm adiantum;
+iv-method encblkno1;
+keylength 256;
+verify_method none;
+keygen storedkey key AAABAJtnmp3XZspMBAFpCYnB8Hekn0 \\
+                     gj5cDVngslfGLSqwcy;
+""", "m2eanddmykwEAWkJicHwd6SfSCPlwNWeCyV8YtKrBzI="),
+    ("""algorithm adiantum;
+iv-method encblkno1;
+keylength 256;
+verify_method none;
+keygen storedkey key AAABAK1pbgIayXftX0RQ3AaMK4YEd/ \\
+                     fowKwQbENxpu3o1k9m;
+""", "rWluAhrJd+1fRFDcBowrhgR39+jArBBsQ3Gm7ejWT2Y="),
+    ("""algorithm adiantum;
+iv-method encblkno1;
+keylength 256;
+verify_method none;
+keygen storedkey key AAABAJtnmp3XZspMBAFpCYnB8Hekn0 \\
+                     gj5cDVngslfGLSqwcy;
+keygen storedkey key AAABAK1pbgIayXftX0RQ3AaMK4YEd/ \\
+                     fowKwQbENxpu3o1k9m;
+""", "Ng70n82vvaFbRTnVj03b8aDov8slbMXySFTajzp9SFQ="),
+    ("""algorithm adiantum;
+iv-method encblkno1;
+keylength 256;
+verify_method none;
+keygen storedkey key AAABAK1pbgIayXftX0RQ3AaMK4YEd/ \\
+                     fowKwQbENxpu3o1k9m;
+keygen storedkey key AAABAJtnmp3XZspMBAFpCYnB8Hekn0 \\
+                     gj5cDVngslfGLSqwcy;
+""", "Ng70n82vvaFbRTnVj03b8aDov8slbMXySFTajzp9SFQ="),
+    ("""algorithm adiantum;
+iv-method encblkno1;
+keylength 256;
+verify_method none;
+keygen storedkey {
+        key AAABAAd3CTYsLjLfDdw/DcR7umOQtsc7tQ+cMSLshErXwrPl;
+        shared "helloworld" algorithm hkdf-hmac-sha256 \\
+            subkey AAAAUPDx8vP09fb3+Pk=;
+};
+""", "PLJfJfqs1XqQQ09k0DYvKi0tCpDPGlpMXbAtVuzExb8="),
+    ("""algorithm adiantum;
+iv-method encblkno1;
+keylength 256;
+verify_method none;
+keygen storedkey {
+        key AAABAAamuIxYUzYaBhBMnOs1tFzvdgAUkEZxAUoZP0DBX8JE;
+        shared "helloworld" algorithm hkdf-hmac-sha256 \\
+            subkey AAACgLCxsrO0tba3uLm6u7y9vr/AwcLDxMXGx8jJ \\
+                   ysvMzc7P0NHS09TV1tfY2drb3N3e3+Dh4uPk5ebn \\
+                   6Onq6+zt7u/w8fLz9PX29/j5+vv8/f7/;
+};
+""", "sR45jcgDJ6HI5/eMWWpJNE8BLtotTvrYoFDMTBmvqXw="),
+    ("""algorithm adiantum;
+iv-method encblkno1;
+keylength 256;
+verify_method none;
+keygen storedkey {
+        key AAABAAd3CTYsLjLfDdw/DcR7umOQtsc7tQ+cMSLshErXwrPl;
+        shared "helloworld" algorithm hkdf-hmac-sha256 \\
+            subkey AAAAQMxUtCBh7ha6mUU=;
+};
+""", "ADxn574yb7sVdxHphNRRdObZxntMJA/ssMuUX6SXgEY="),
+]
+
+# RFC 6070 PBKDF2-HMAC-SHA1: (password, salt, iterations, dklen, key hex).
+PBKDF2_SHA1 = [
+    (b"password", b"salt", 1, 20, "0c60c80f961f0e71f3a9b524af6012062fe037a6"),
+    (b"password", b"salt", 2, 20, "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957"),
+    (b"password", b"salt", 4096, 20,
+     "4b007901b765489abead49d926f721d065a429c1"),
+    (b"passwordPASSWORDpassword", b"saltSALTsaltSALTsaltSALTsaltSALTsalt",
+     4096, 25, "3d2eec4fe41c849b80c8d83662c0e44a8b291a964cf2f07038"),
+    (b"pass\0word", b"sa\0lt", 4096, 16, "56fa6aa75548099dcc37d7f03425e0c3"),
+]
