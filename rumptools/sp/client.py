@@ -19,6 +19,7 @@ import time
 
 from . import errnos, url, wire
 from .errnos import RumpError
+from .results import CONVERT
 from .syscalls import BY_METHOD
 
 RETRY_NONE, RETRY_INFTIME, RETRY_ONCE, RETRY_DIE = 0, -1, -2, -3
@@ -338,10 +339,12 @@ class Client:
         if sc is None:
             raise AttributeError(name)
 
+        convert = CONVERT.get(name)
+
         def stub(*args):
             res = self.syscall(sc, args)
             if len(res) == 1:
-                return res[0]
+                return res[0] if convert is None else convert(res[0])
             return res if res else None
 
         stub.__name__ = name

@@ -51,8 +51,8 @@ def render_entry(sc):
     lines = [".It Sy %s Pq %d" % (name, sc.number)]
     args = arg_words(sc.args)
     lines.append("Arguments: %s." % (", ".join(args) if args else "none"))
-    results = sc.results.split()
-    lines.append("Results: %s." % (", ".join(results) if results else "none"))
+    # `results` is free text naming what comes back ("fd fd", "old mask"): shown as is
+    lines.append("Results: %s." % (_text(" ".join(sc.results.split())) or "none"))
     lines.append(_text(_sentence(sc.doc)))
     if sc.sleeps:
         lines.append("May sleep in the kernel.")

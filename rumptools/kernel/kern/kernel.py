@@ -64,6 +64,7 @@ class Kernel:
         self.hostname = "rump-%05d.%s.rumpdomain" % (host.pid(), host.hostname()) \
             if host.hostname() else "rump-%05d.rumpdomain" % host.pid()
         self.domainname = ""
+        self.devsw = {}             # major -> driver (see vfs/specfs.py)
         self.on_reboot = None       # set by the server: called with howto after reboot(2) replies
 
     # -- console -------------------------------------------------------------

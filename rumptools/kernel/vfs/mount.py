@@ -1,0 +1,64 @@
+"""Mounts: a file system's root attached over a directory, and the mount table."""
+import itertools
+
+from ...sp import errnos
+from ...sp.errnos import RumpError
+
+_fsids = itertools.count(0x500)
+
+MNT_RDONLY = 0x1
+MNT_FORCE = 0x80000
+
+
+class Mount:
+    def __init__(self, fstype, source="", flags=0, iosize=4096):
+        self.fstype = fstype
+        self.source = source
+        self.flags = flags
+        self.fsid = next(_fsids)
+        self.iosize = iosize
+        self.root = None          # set by the file system
+        self.covered = None       # the vnode this mount sits on (None for /)
+        self.path = "/"
+        self.next_ino = itertools.count(2)
+
+    @property
+    def readonly(self):
+        return bool(self.flags & MNT_RDONLY)
+
+    def statvfs(self):
+        """(bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax,
+        fstypename, mntonname, mntfromname)"""
+        return (self.iosize, self.iosize, 0, 0, 0, 0, 0, 0, self.fsid, self.flags, 511,
+                self.fstype, self.path, self.source)
+
+    def sync(self):
+        """Write everything this file system holds to its backing store."""
+
+    def unmount(self, force):
+        """Last chance to flush; raise EBUSY to refuse."""
+
+
+class MountTable:
+    def __init__(self):
+        self.mounts = []          # in mount order; [0] is /
+
+    def add(self, mnt):
+        self.mounts.append(mnt)
+
+    def remove(self, mnt):
+        self.mounts.remove(mnt)
+
+    def busy(self, mnt):
+        """True if another mount sits inside mnt."""
+        return any(m.covered is not None and m.covered.mount is mnt for m in self.mounts if m is not mnt)
+
+    def find_root(self, vp):
+        for m in self.mounts:
+            if m.root is vp:
+                return m
+        return None
+
+    def check_writable(self, vp):
+        if vp.mount is not None and vp.mount.readonly:
+            raise RumpError(errnos.EROFS)

@@ -1,0 +1,236 @@
+"""rumpfs: the in-memory root file system of a rump kernel.
+
+Directories keep their entries in insertion order with a per-entry cookie
+(so getdents offsets survive removals), regular files keep their bytes in
+a bytearray, symlinks their target, device nodes their device number.
+"""
+import itertools
+
+from ...sp import errnos
+from ...sp.errnos import RumpError
+from .mount import Mount
+from .specfs import SpecOps
+from .vnode import DT, VBLK, VCHR, VDIR, VFIFO, VLNK, VREG, VSOCK, Vnode
+
+MAX_FILE = 1 << 40
+
+
+class RumpfsNode(Vnode):
+    def __init__(self, fs, vtype, mode, rdev=0):
+        super().__init__(fs.mount, next(fs.mount.next_ino), mode, now_ns=fs.now(), rdev=rdev)
+        self.fs = fs
+        self.kernel = fs.kernel
+        self.vtype = vtype
+
+
+class RumpfsFile(RumpfsNode):
+    def __init__(self, fs, mode):
+        super().__init__(fs, VREG, mode)
+        self.data = bytearray()
+
+    @property
+    def size(self):
+        return len(self.data)
+
+    def read(self, offset, n):
+        return bytes(self.data[offset:offset + n])
+
+    def write(self, offset, data):
+        end = offset + len(data)
+        if end > MAX_FILE:
+            raise RumpError(errnos.EFBIG)
+        if offset > len(self.data):
+            self.data.extend(bytes(offset - len(self.data)))
+        self.data[offset:end] = data
+        self.touch(self.fs.now(), m=True)
+        return len(data)
+
+    def truncate(self, size):
+        if size > MAX_FILE:
+            raise RumpError(errnos.EFBIG)
+        if size < len(self.data):
+            del self.data[size:]
+        else:
+            self.data.extend(bytes(size - len(self.data)))
+        self.touch(self.fs.now(), m=True)
+
+
+class RumpfsLink(RumpfsNode):
+    def __init__(self, fs, mode, target):
+        super().__init__(fs, VLNK, mode)
+        self.target = target
+
+    @property
+    def size(self):
+        return len(self.target.encode("utf-8", "surrogateescape"))
+
+    def readlink(self):
+        return self.target
+
+
+class RumpfsSpecial(SpecOps, RumpfsNode):
+    @property
+    def size(self):
+        return 0
+
+
+class RumpfsOther(RumpfsNode):
+    """fifos and sockets: names in the namespace, nothing more (yet)."""
+
+
+class RumpfsDir(RumpfsNode):
+    def __init__(self, fs, mode, parent=None):
+        super().__init__(fs, VDIR, mode)
+        self.entries = {}                 # name -> [cookie, vnode]
+        self._parent = parent if parent is not None else self
+        self.nlink = 2
+        self.cookies = itertools.count(3)   # 1 and 2 are . and ..
+
+    @property
+    def size(self):
+        return 512 * (1 + len(self.entries) // 16)
+
+    def parent(self):
+        return self._parent
+
+    def lookup(self, name):
+        entry = self.entries.get(name)
+        if entry is None:
+            raise RumpError(errnos.ENOENT)
+        return entry[1]
+
+    def _enter(self, name, vp):
+        if name in self.entries:
+            raise RumpError(errnos.EEXIST)
+        self.entries[name] = [next(self.cookies), vp]
+        self.touch(self.fs.now(), m=True)
+
+    def create(self, name, vtype, mode, rdev=0, target=None):
+        if name in self.entries:
+            raise RumpError(errnos.EEXIST)
+        fs = self.fs
+        if vtype == VREG:
+            vp = RumpfsFile(fs, mode)
+        elif vtype == VDIR:
+            vp = RumpfsDir(fs, mode, self)
+            self.nlink += 1
+        elif vtype == VLNK:
+            vp = RumpfsLink(fs, mode, target)
+        elif vtype in (VBLK, VCHR):
+            vp = RumpfsSpecial(fs, vtype, mode, rdev)
+        elif vtype in (VFIFO, VSOCK):
+            vp = RumpfsOther(fs, vtype, mode)
+        else:
+            raise RumpError(errnos.EINVAL)
+        self._enter(name, vp)
+        return vp
+
+    def link(self, name, vp):
+        if vp.mount is not self.mount:
+            raise RumpError(errnos.EXDEV)
+        self._enter(name, vp)
+        vp.nlink += 1
+        vp.touch(self.fs.now(), c=True)
+
+    def remove(self, name, want_dir):
+        entry = self.entries.get(name)
+        if entry is None:
+            raise RumpError(errnos.ENOENT)
+        vp = entry[1]
+        if want_dir:
+            if vp.vtype != VDIR:
+                raise RumpError(errnos.ENOTDIR)
+            if vp.entries:
+                raise RumpError(errnos.ENOTEMPTY)
+            if vp.mounted_here is not None:
+                raise RumpError(errnos.EBUSY)
+            self.nlink -= 1
+            vp.nlink = 0
+        else:
+            if vp.vtype == VDIR:
+                raise RumpError(errnos.EPERM)
+            vp.nlink -= 1
+        del self.entries[name]
+        now = self.fs.now()
+        self.touch(now, m=True)
+        vp.touch(now, c=True)
+        return vp
+
+    def rename(self, name, newdir, newname):
+        entry = self.entries.get(name)
+        if entry is None:
+            raise RumpError(errnos.ENOENT)
+        vp = entry[1]
+        if newdir.mount is not self.mount:
+            raise RumpError(errnos.EXDEV)
+        if vp.vtype == VDIR:
+            # a directory may not move below itself
+            d = newdir
+            while True:
+                if d is vp:
+                    raise RumpError(errnos.EINVAL)
+                up = d.parent()
+                if up is d:
+                    break
+                d = up
+        old = newdir.entries.get(newname)
+        if old is not None:
+            target = old[1]
+            if target is vp:
+                return
+            if vp.vtype == VDIR:
+                if target.vtype != VDIR:
+                    raise RumpError(errnos.ENOTDIR)
+                if target.entries:
+                    raise RumpError(errnos.ENOTEMPTY)
+                if target.mounted_here is not None:
+                    raise RumpError(errnos.EBUSY)
+            elif target.vtype == VDIR:
+                raise RumpError(errnos.EISDIR)
+            newdir.remove(newname, target.vtype == VDIR)
+        del self.entries[name]
+        newdir.entries[newname] = [next(newdir.cookies), vp]
+        if vp.vtype == VDIR and newdir is not self:
+            vp._parent = newdir
+            self.nlink -= 1
+            newdir.nlink += 1
+        now = self.fs.now()
+        self.touch(now, m=True)
+        newdir.touch(now, m=True)
+        vp.touch(now, c=True)
+
+    def readdir(self, cookie):
+        out = []
+        if cookie < 1:
+            out.append((1, self.ino, DT[VDIR], "."))
+        if cookie < 2:
+            out.append((2, self._parent.ino, DT[VDIR], ".."))
+        for name, (ck, vp) in self.entries.items():
+            if ck > cookie:
+                out.append((ck, vp.ino, DT.get(vp.vtype, 0), name))
+        return out
+
+    def name_of(self, child):
+        for name, (_ck, vp) in self.entries.items():
+            if vp is child:
+                return name
+        raise RumpError(errnos.ENOENT)
+
+
+class Rumpfs:
+    """One rumpfs instance (the root, or a mounted copy)."""
+
+    def __init__(self, kernel, source="rumpfs"):
+        self.kernel = kernel
+        self.mount = Mount("rumpfs", source)
+        self.mount.fs = self
+        self.mount.root = RumpfsDir(self, 0o755)
+
+    def now(self):
+        return int(self.kernel.host.wall_time() * 1e9)
+
+
+def mount_rumpfs(kernel, source, flags, data):
+    fs = Rumpfs(kernel, source or "rumpfs")
+    fs.mount.flags = flags
+    return fs.mount

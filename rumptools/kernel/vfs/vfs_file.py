@@ -1,0 +1,92 @@
+"""Open vnodes as Files: the offset, the open flags, and the vnode operations behind them."""
+from ...sp import errnos
+from ...sp.errnos import RumpError
+from ...sp.syscalls import O_APPEND
+from ..kern.files import File
+from .specfs import is_device
+from .vnode import VDIR, VREG
+
+SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
+
+
+class VnodeFile(File):
+    kind = "vnode"
+
+    def __init__(self, kernel, vp, flags):
+        super().__init__(kernel, flags)
+        self.vp = vp
+        vp.opencount += 1
+
+    def _now(self):
+        return int(self.kernel.host.wall_time() * 1e9)
+
+    def read(self, n, offset=None):
+        vp = self.vp
+        if vp.vtype == VDIR:
+            raise RumpError(errnos.EISDIR)
+        pos = self.offset if offset is None else offset
+        if pos < 0:
+            raise RumpError(errnos.EINVAL)
+        data = vp.read(pos, n)
+        if offset is None:
+            self.offset = pos + len(data)
+        return data
+
+    def write(self, data, offset=None):
+        vp = self.vp
+        if vp.vtype == VDIR:
+            raise RumpError(errnos.EISDIR)
+        if vp.mount is not None and vp.mount.readonly and not is_device(vp):
+            raise RumpError(errnos.EROFS)
+        if offset is None:
+            pos = vp.size if (self.flags & O_APPEND and vp.vtype == VREG) else self.offset
+        else:
+            pos = offset
+        if pos < 0:
+            raise RumpError(errnos.EINVAL)
+        n = vp.write(pos, data)
+        if offset is None:
+            self.offset = pos + n
+        return n
+
+    def seek(self, offset, whence):
+        vp = self.vp
+        if whence == SEEK_SET:
+            new = offset
+        elif whence == SEEK_CUR:
+            new = self.offset + offset
+        elif whence == SEEK_END:
+            size = vp.devsize() if is_device(vp) else vp.size
+            new = size + offset
+        else:
+            raise RumpError(errnos.EINVAL)
+        if new < 0:
+            raise RumpError(errnos.EINVAL)
+        self.offset = new
+        return new
+
+    def stat(self):
+        s = self.vp.stat()
+        if is_device(self.vp):
+            s = s[:7] + (0,) + s[8:]
+        return s
+
+    def fsync(self):
+        self.vp.fsync()
+
+    def ioctl(self, cmd, arg):
+        return self.vp.ioctl(cmd, arg)
+
+    def readdir(self, limit):
+        vp = self.vp
+        if vp.vtype != VDIR:
+            raise RumpError(errnos.ENOTDIR)
+        entries = vp.readdir(self.offset)[:limit]
+        if entries:
+            self.offset = entries[-1][0]
+        return entries
+
+    def release(self):
+        vp = self.vp
+        vp.opencount -= 1
+        vp.close(self.flags)
