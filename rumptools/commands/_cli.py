@@ -56,7 +56,15 @@ class NetBSDCommand(click.Command):
 
 
 def _clean(message):
-    return message.replace("No such option: ", "unknown option -- ").replace("'", "")
+    """click's wording to getopt's: `unknown option -- x`."""
+    import re
+    m = re.match(r"No such option:? '?-*([^ .']+)", message)
+    if m:
+        return "unknown option -- %s" % m.group(1)
+    m = re.match(r"Option '?-*(\w)'? requires an argument", message)
+    if m:
+        return "option requires an argument -- %s" % m.group(1)
+    return message.replace("'", "")
 
 
 def connect(failure="prog init failed"):

@@ -4,6 +4,7 @@ Parse, load components, detach (unless -s), boot, attach host files (-d),
 listen, and tell the waiting parent that all went well; then wait for
 SIGTERM, SIGINT or reboot(2) from a client.
 """
+import importlib.util
 import os
 import signal
 import struct
@@ -59,7 +60,7 @@ def resolve_components(libs):
         if name is None:
             load_failed(lib, "%s: unknown component" % lib)
         entry = components.REGISTRY[name]
-        if entry.impl is None:
+        if entry.impl is None or importlib.util.find_spec(entry.impl) is None:
             load_failed(lib, "%s: component not available yet" % name)
         if name not in names:
             names.append(name)
@@ -186,7 +187,7 @@ def attach_drive(kernel, spec):
     """Map a host file into the kernel's namespace (-d). Needs the storage components."""
     etfs = getattr(kernel, "etfs_register", None)
     if etfs is None:
-        raise StartupError("etfs register: %s (load -lrumpvfs -lrumpdev -lrumpdev_disk)"
+        raise StartupError("etfs register: %s (-d needs -lrumpvfs)"
                            % errnos.strerror(errnos.ENOSYS), errnos.ENOSYS)
     try:
         etfs(spec)
@@ -215,8 +216,10 @@ def run_until_halt(kernel, server, daemon):
         pass
     howto = state["howto"]
     if howto & RB_DUMP:
+        # as NetBSD: sync (unless RB_NOSYNC), then dump core; the socket stays behind
         from ..kernel.kern.dump import write_dump
         path = write_dump(kernel)
+        kernel.reboot(howto)
         kernel.console("rump kernel dump written to %s" % path)
         signal.signal(signal.SIGABRT, signal.SIG_DFL)
         os.abort()

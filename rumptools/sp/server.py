@@ -161,11 +161,14 @@ class Connection:
     def handle(self, fr):
         """Handle one frame; False means drop the connection."""
         reqno, cls, typ, arg, body = fr
+        if self.proc is None:
+            if cls != wire.REQ:
+                self.send_error(reqno, wire.E_AUTH)
+                return False
+            return self.handshake_first(reqno, typ, arg, body)
         if cls != wire.REQ:
             self.send_error(reqno, wire.E_MALFORMED)
             return True
-        if self.proc is None:
-            return self.handshake_first(reqno, typ, arg, body)
         if typ == wire.SYSCALL:
             self.syscall(reqno, arg, body)
             return True

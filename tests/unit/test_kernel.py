@@ -231,7 +231,7 @@ def test_syscall_table_is_consistent():
     numbers = [s.number for s in sc.TABLE]
     assert len(numbers) == len(set(numbers))
     assert len({s.method for s in sc.TABLE}) == len(sc.TABLE)
-    k = boot()
+    k = boot("rumpvfs")
     for s in sc.TABLE:
         assert s.number in k.syscalls, "no handler for %s" % s.name
     assert sc.check_args(sc.BY_NAME["__sysctl"], ("kern", 0, None))

@@ -90,6 +90,8 @@ def module_name(component):
     """The NetBSD-style module name modstat shows: rumpfs_ffs -> ffs, rumpvfs -> vfs."""
     if component == "rump":
         return "rump"
+    if component == "rumpnet_net":
+        return "netif"          # "net" is rumpnet
     short = component[4:]
     for prefix in ("kern_", "dev_", "fs_", "net_"):
         if short.startswith(prefix):

@@ -82,8 +82,9 @@ class Kernel:
         ordered, missing = registry.closure(wanted)
         if missing:
             name, lack = next(iter(missing.items()))
-            raise ComponentError(name, "%s requires %s, which was not loaded (add -l%s)"
-                                 % (name, " and ".join(lack), lack[0]))
+            raise ComponentError(name, "%s requires %s, which %s not loaded (add -l%s)"
+                                 % (name, " and ".join(lack), "was" if len(lack) == 1 else "were",
+                                    " -l".join(lack)))
         comps = [(n, self._import(n)) for n in ordered]
         with self.lock:
             for n, comp in comps:
@@ -100,8 +101,8 @@ class Kernel:
             raise ComponentError(name, "%s: component not available yet" % name, errnos.ENOSYS)
         try:
             mod = importlib.import_module(entry.impl)
-        except ImportError as exc:
-            raise ComponentError(name, "%s: component not available yet (%s)" % (name, exc), errnos.ENOSYS)
+        except ImportError:
+            raise ComponentError(name, "%s: component not available yet" % name, errnos.ENOSYS) from None
         return mod.component
 
     def _attach(self, name, comp, source):
@@ -128,7 +129,8 @@ class Kernel:
             raise ComponentError(request, "%s: not loaded" % request, errnos.ENOENT)
         if self.refs(name) or name in registry.BUILTIN or not self.loaded[name].component.unloadable:
             raise ComponentError(name, "%s: in use" % name, errnos.EBUSY)
-        self.loaded.pop(name).component.detach(self)
+        self.loaded[name].component.detach(self)
+        del self.loaded[name]
         return name
 
     def refs(self, name):
@@ -204,7 +206,7 @@ class Kernel:
             if not howto & RB_NOSYNC:
                 ok = self.sync()
                 self.console("syncing disks... %s" % ("done" if ok else "giving up"))
-            for _owner, fn in reversed(self.shutdown_hooks):
+            for fn in reversed(self.shutdown_hooks):
                 try:
                     fn()
                 except Exception as exc:
