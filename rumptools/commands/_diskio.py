@@ -25,6 +25,9 @@ class DiskError(Exception):
     """Setting up disk access failed; the message is ready to print."""
 
 
+SECTOR = 512
+
+
 class Disk:
     def __init__(self, sysmod, path, writable=False):
         self.sys = sysmod
@@ -34,8 +37,7 @@ class Disk:
     def size(self):
         return self.sys.fstat(self.fd).st_size
 
-    def read(self, offset, length):
-        """Up to length bytes at offset (fewer only at the end of the disk)."""
+    def _read_raw(self, offset, length):
         chunks = []
         while length > 0:
             data = self.sys.pread(self.fd, length, offset)
@@ -46,7 +48,24 @@ class Disk:
             length -= len(data)
         return b"".join(chunks)
 
+    def read(self, offset, length):
+        """Up to length bytes at offset (fewer only at the end of the disk).
+
+        Raw disk devices take whole sectors only, so every transfer is
+        widened to sector boundaries and trimmed here.
+        """
+        start = offset - offset % SECTOR
+        end = -(-(offset + length) // SECTOR) * SECTOR
+        data = self._read_raw(start, end - start)
+        return data[offset - start:offset - start + length]
+
     def write(self, offset, data):
+        start = offset - offset % SECTOR
+        end = -(-(offset + len(data)) // SECTOR) * SECTOR
+        if start != offset or end != offset + len(data):
+            buf = bytearray(self._read_raw(start, end - start).ljust(end - start, b"\0"))
+            buf[offset - start:offset - start + len(data)] = data
+            data, offset = bytes(buf), start
         view = memoryview(data)
         while view:
             done = self.sys.pwrite(self.fd, bytes(view), offset)

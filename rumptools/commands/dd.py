@@ -670,6 +670,26 @@ def _install_signals(dd):
     return saved
 
 
+def _widen_pipes(args):
+    """Let a host pipe on stdin/stdout carry a whole block per read (Linux F_SETPIPE_SZ).
+
+    With bs=1m, a default 64 KiB pipe hands dd pieces of a block, each a
+    partial record and a remote call of its own; a wider pipe keeps records
+    whole. Best effort: the system's pipe-max-size may refuse.
+    """
+    import fcntl
+    import stat as _stat
+    setsz = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+    for fd, used, size in ((0, args.if_name is None, args.ibs), (1, args.of_name is None, args.obs)):
+        if not used or size <= 65536:
+            continue
+        try:
+            if _stat.S_ISFIFO(os.fstat(fd).st_mode):
+                fcntl.fcntl(fd, setsz, min(size, 1 << 20))
+        except OSError:
+            pass
+
+
 def main(argv=None):
     """Console entry point of rump.dd."""
     if argv is None:
@@ -696,6 +716,7 @@ def main(argv=None):
     for warning in args.warnings:
         _say(2, "%s: %s\n" % (PROGNAME, warning))
 
+    _widen_pipes(args)
     sysmod = os
     if args.files != 0 and (args.if_name is not None or args.of_name is not None):
         from rumptools.sp.client import init

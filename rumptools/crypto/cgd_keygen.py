@@ -219,12 +219,19 @@ def calibrate_iterations(keylen_bits: int,
     while t <= min_us:
         c *= 2
         t = measure(c)
+    estimates = []
     for _ in range(attempts):
         c = max(1, int(c * target_us / t))
         t = measure(c)
         if abs(t - target_us) <= target_us * tolerance:
             return c
-    raise KeygenError("could not calibrate pkcs5_pbkdf2")
+        estimates.append(max(1, int(c * target_us / t)))
+    # A busy machine never lands within 5 %: where NetBSD gives up, settle on
+    # the median estimate, unless the timings disagree beyond reason.
+    estimates.sort()
+    if estimates[-1] > 2 * estimates[0]:
+        raise KeygenError("could not calibrate pkcs5_pbkdf2")
+    return estimates[len(estimates) // 2]
 
 
 def generate_params(alg: str, keylen: int | None = None,

@@ -4,8 +4,10 @@ Blocks are BLKSIZE bytes (the last one of a disk may be shorter), kept in
 LRU order up to a capacity. Writes only dirty the cache; dirty blocks reach
 the disk on flush() (fsync, sync, unmount, halt, SIGTERM/SIGINT through the
 kernel's sync hooks), when evicted, or before raw I/O touches them.
-Contiguous dirty blocks are written back in one disk request.
-Kernel lock held by callers.
+Contiguous dirty blocks are written back in one disk request. A request's
+blocks stay resident until it is done; eviction runs after it (the cache
+may overshoot its capacity by one request). blksize must be a multiple of
+the sector size of every disk cached. Kernel lock held by callers.
 """
 from collections import OrderedDict
 
@@ -46,9 +48,10 @@ class BufCache:
                 self.bytes += len(chunk)
                 self.misses += 1
             b = run_end + 1
-        self._evict()
 
     def read(self, disk, offset, n):
+        if n <= 0:
+            return b""
         bs = self.blksize
         first, last = offset // bs, (offset + n - 1) // bs
         self._load(disk, first, last)
@@ -59,11 +62,15 @@ class BufCache:
             lo = offset - b * bs if b == first else 0
             hi = offset + n - b * bs if b == last else len(data)
             out.append(data[lo:hi] if (lo or hi != len(data)) else data)
-        return b"".join(out)
+        out = b"".join(out)
+        self._evict()
+        return out
 
     def write(self, disk, offset, data):
         bs, did, blocks = self.blksize, id(disk), self.blocks
         n = len(data)
+        if n == 0:
+            return
         first, last = offset // bs, (offset + n - 1) // bs
         view = memoryview(data)
         # blocks only partly overwritten must be read first

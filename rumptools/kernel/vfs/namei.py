@@ -1,16 +1,32 @@
-"""namei: turn a path into a vnode, as seen by a process.
+"""namei: turn a path into a vnode, as seen by a process (NetBSD's namei/lookup).
 
 Absolute paths start at the root, relative ones at the process's cwd (or a
-directory descriptor for the *at calls). '..' leaves a mounted file system
-through the vnode it covers; a directory with a mount on it is entered at
-the mount's root. Symbolic links are followed up to MAXSYMLINKS (ELOOP).
-Host files registered with -d (etfs keys) are matched on the whole path.
+directory descriptor for the *at calls). Each component is looked up in
+its directory with VOP_LOOKUP (the file system answers "." and "..");
+before a "..", namei leaves a mounted file system's root for the vnode it
+covers, and after every component it enters the root of a mount sitting on
+a directory. A symbolic link is expanded in the middle of a path always, at
+the end when the caller follows links or the path ends in '/'; after
+MAXSYMLINKS expansions the answer is ELOOP. A trailing '/' demands a
+directory (ENOTDIR). Nothing is found in a removed directory (ENOENT). Host files registered with -d (etfs keys) are matched
+on the whole path. Kernel lock held.
 """
+from collections import namedtuple
+
 from ...sp import errnos
 from ...sp.errnos import RumpError
 from .vnode import NAME_MAX, PATH_MAX, VDIR, VLNK
 
 MAXSYMLINKS = 32
+
+# dvp: the directory holding the last component (None for "/"), name: that
+# component, vp: its vnode (None: missing, only when asked for with parent=True),
+# trailing: the path ended in '/'.
+Nameidata = namedtuple("Nameidata", "dvp name vp trailing")
+
+
+def _blen(s):
+    return len(s.encode("utf-8", "surrogateescape"))
 
 
 class VFS:
@@ -27,24 +43,23 @@ class VFS:
         return self.root_mount.root
 
     def _enter(self, vp):
+        """Cross into whatever is mounted on vp."""
         while vp.vtype == VDIR and vp.mounted_here is not None:
             vp = vp.mounted_here.root
         return vp
 
-    def _up(self, vp):
-        while True:
-            m = vp.mount
-            if m is not None and m.root is vp and m.covered is not None:
-                vp = m.covered
-                continue
-            return vp.parent() if vp is not self.root else vp
+    def _leave(self, vp):
+        """Before '..': from a mounted root back to the vnode it covers."""
+        while vp is not self.root and vp.mount is not None and vp.mount.root is vp \
+                and vp.mount.covered is not None:
+            vp = vp.mount.covered
+        return vp
 
-    def _check(self, path):
-        if type(path) is not str:
+    @staticmethod
+    def _check(path):
+        if type(path) is not str or "\0" in path:
             raise RumpError(errnos.EINVAL)
-        if "\0" in path:
-            raise RumpError(errnos.EINVAL)
-        if len(path.encode("utf-8", "surrogateescape")) >= PATH_MAX:
+        if _blen(path) >= PATH_MAX:
             raise RumpError(errnos.ENAMETOOLONG)
         if path == "":
             raise RumpError(errnos.ENOENT)
@@ -54,35 +69,6 @@ class VFS:
             return self.etfs.get("/" + path.lstrip("/"))
         return None
 
-    def lookup(self, proc, path, follow=True, start=None):
-        """The vnode path names (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG as a kernel would)."""
-        self._check(path)
-        vp = self.etfs_key(path)
-        if vp is not None:
-            return vp
-        return self._walk(proc, path, follow, start, 0)
-
-    def lookup_parent(self, proc, path, start=None):
-        """(directory vnode, last name) for calls that create or remove a name.
-
-        The last name is "" for paths like "/" and "."/".." are refused later
-        by the callers as EINVAL/EEXIST like a kernel does.
-        """
-        self._check(path)
-        stripped = path.rstrip("/")
-        if stripped == "":
-            return self.root, ""
-        head, _, last = stripped.rpartition("/")
-        if len(last.encode("utf-8", "surrogateescape")) > NAME_MAX:
-            raise RumpError(errnos.ENAMETOOLONG)
-        if "/" not in stripped:
-            dvp = self._start(proc, path, start)
-        else:
-            dvp = self._walk(proc, head or "/", True, start, 0)
-        if dvp.vtype != VDIR:
-            raise RumpError(errnos.ENOTDIR)
-        return dvp, last
-
     def _start(self, proc, path, start):
         if path.startswith("/"):
             return self._enter(self.root)
@@ -91,54 +77,69 @@ class VFS:
         cwd = proc.cwd if proc is not None and proc.cwd is not None else self.root
         return self._enter(cwd)
 
-    def _walk(self, proc, path, follow, start, depth):
+    def lookup(self, proc, path, follow=True, start=None):
+        """The vnode path names (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG as a kernel would)."""
+        return self.namei(proc, path, follow, start).vp
+
+    def namei(self, proc, path, follow=True, start=None, parent=False):
+        """Resolve path; a Nameidata. With parent, a missing last name is no error."""
+        self._check(path)
+        vp = self.etfs_key(path)
+        if vp is not None:
+            return Nameidata(self.root, path.strip("/"), vp, False)
         vp = self._start(proc, path, start)
-        parts = path.split("/")
-        trailing = path.endswith("/") and path.strip("/") != ""
-        # drop empty components (//, trailing /) but remember the trailing slash
-        comps = [c for c in parts if c]
-        for i, comp in enumerate(comps):
+        comps = [c for c in path.split("/") if c]
+        trailing = path.endswith("/")
+        links = i = 0
+        while True:
+            if not comps:                      # "/", or a link to "/" at the end
+                return Nameidata(None, "", vp, False)
+            comp, last = comps[i], i == len(comps) - 1
             if vp.vtype != VDIR:
                 raise RumpError(errnos.ENOTDIR)
-            if len(comp.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            if _blen(comp) > NAME_MAX:
                 raise RumpError(errnos.ENAMETOOLONG)
-            if comp == ".":
-                continue
-            if comp == "..":
-                vp = self._enter(self._up(vp))
-                continue
-            nxt = vp.lookup(comp)
-            last = i == len(comps) - 1
-            if nxt.vtype == VLNK and (not last or follow or trailing):
-                if depth >= MAXSYMLINKS:
+            dvp = self._leave(vp) if comp == ".." else vp
+            if dvp.nlink == 0:
+                raise RumpError(errnos.ENOENT)     # a removed directory: empty, not even . or ..
+            try:
+                nxt = self._enter(dvp.lookup(comp))
+            except RumpError as e:
+                if e.errno == errnos.ENOENT and last and parent:
+                    return Nameidata(dvp, comp, None, trailing)
+                raise
+            if nxt.vtype == VLNK and (follow or trailing or not last):
+                links += 1
+                if links > MAXSYMLINKS:
                     raise RumpError(errnos.ELOOP)
                 target = nxt.readlink()
-                rest = "/".join(comps[i + 1:])
-                newpath = target + ("/" + rest if rest else "") + ("/" if trailing and rest else "")
                 if not target:
                     raise RumpError(errnos.ENOENT)
-                start_dir = None if target.startswith("/") else vp
-                return self._walk(proc, newpath, follow, start_dir, depth + 1)
-            vp = self._enter(nxt)
-        if trailing and vp.vtype != VDIR:
-            raise RumpError(errnos.ENOTDIR)
-        return vp
+                rest = comps[i + 1:]
+                left = (1 + _blen("/".join(rest))) if rest else int(trailing)
+                if _blen(target) + left + 1 >= PATH_MAX:
+                    raise RumpError(errnos.ENAMETOOLONG)
+                if last and target.endswith("/"):
+                    trailing = True
+                comps, i = [c for c in target.split("/") if c] + rest, 0
+                vp = self._enter(self.root) if target.startswith("/") else dvp
+                continue
+            if last:
+                if trailing and nxt.vtype != VDIR:
+                    raise RumpError(errnos.ENOTDIR)
+                return Nameidata(dvp, comp, nxt, trailing)
+            vp, i = nxt, i + 1
 
     def path_of(self, vp):
-        """getcwd: the absolute path of a directory vnode."""
+        """getcwd: the absolute path of a directory vnode (ENOENT once removed)."""
         names = []
-        guard = 0
-        while vp is not self.root:
-            guard += 1
-            if guard > 4096:
-                raise RumpError(errnos.ENOENT)
-            m = vp.mount
-            if m is not None and m.root is vp and m.covered is not None:
-                vp = m.covered
-                continue
+        for _guard in range(4096):
+            vp = self._leave(vp)
+            if vp is self.root:
+                return "/" + "/".join(reversed(names))
             parent = vp.parent()
             if parent is vp:
                 break
             names.append(parent.name_of(vp))
             vp = parent
-        return "/" + "/".join(reversed(names))
+        raise RumpError(errnos.ENOENT)

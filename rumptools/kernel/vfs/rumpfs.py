@@ -79,9 +79,12 @@ class RumpfsOther(RumpfsNode):
 
 
 class RumpfsDir(RumpfsNode):
+    """A directory. Once removed (nlink 0) it is empty for good: no "." or ".."
+    to look up, nothing may be created in it (ENOENT), as in tmpfs."""
+
     def __init__(self, fs, mode, parent=None):
         super().__init__(fs, VDIR, mode)
-        self.entries = {}                 # name -> [cookie, vnode]
+        self.entries = {}                 # name -> [cookie, vnode], in cookie order
         self._parent = parent if parent is not None else self
         self.nlink = 2
         self.cookies = itertools.count(3)   # 1 and 2 are . and ..
@@ -90,22 +93,34 @@ class RumpfsDir(RumpfsNode):
     def size(self):
         return 512 * (1 + len(self.entries) // 16)
 
+    def _alive(self):
+        if self.nlink == 0:
+            raise RumpError(errnos.ENOENT)
+
     def parent(self):
+        self._alive()
         return self._parent
 
     def lookup(self, name):
+        self._alive()
+        if name == ".":
+            return self
+        if name == "..":
+            return self._parent
         entry = self.entries.get(name)
         if entry is None:
             raise RumpError(errnos.ENOENT)
         return entry[1]
 
     def _enter(self, name, vp):
+        self._alive()
         if name in self.entries:
             raise RumpError(errnos.EEXIST)
         self.entries[name] = [next(self.cookies), vp]
         self.touch(self.fs.now(), m=True)
 
     def create(self, name, vtype, mode, rdev=0, target=None):
+        self._alive()
         if name in self.entries:
             raise RumpError(errnos.EEXIST)
         fs = self.fs
@@ -113,7 +128,6 @@ class RumpfsDir(RumpfsNode):
             vp = RumpfsFile(fs, mode)
         elif vtype == VDIR:
             vp = RumpfsDir(fs, mode, self)
-            self.nlink += 1
         elif vtype == VLNK:
             vp = RumpfsLink(fs, mode, target)
         elif vtype in (VBLK, VCHR):
@@ -123,6 +137,8 @@ class RumpfsDir(RumpfsNode):
         else:
             raise RumpError(errnos.EINVAL)
         self._enter(name, vp)
+        if vtype == VDIR:
+            self.nlink += 1
         return vp
 
     def link(self, name, vp):
@@ -140,10 +156,10 @@ class RumpfsDir(RumpfsNode):
         if want_dir:
             if vp.vtype != VDIR:
                 raise RumpError(errnos.ENOTDIR)
-            if vp.entries:
-                raise RumpError(errnos.ENOTEMPTY)
             if vp.mounted_here is not None:
                 raise RumpError(errnos.EBUSY)
+            if vp.entries:
+                raise RumpError(errnos.ENOTEMPTY)
             self.nlink -= 1
             vp.nlink = 0
         else:
@@ -156,35 +172,51 @@ class RumpfsDir(RumpfsNode):
         vp.touch(now, c=True)
         return vp
 
+    def _ancestry(self):
+        """self and its ancestors up to the file system root, nearest first."""
+        chain, d = [self], self
+        while d._parent is not d:
+            d = d._parent
+            chain.append(d)
+        return chain
+
     def rename(self, name, newdir, newname):
+        """Move entry name to newdir/newname, replacing what is there (genfs_sane_rename).
+
+        A directory may not move below itself (EINVAL), a target directory
+        must be empty (ENOTEMPTY) and of the same kind (ENOTDIR, EISDIR);
+        renaming one hard link over another of the same file removes the
+        source name (BSD semantics), over itself does nothing.
+        """
+        self._alive()
+        newdir._alive()
+        if newdir.mount is not self.mount:
+            raise RumpError(errnos.EXDEV)
         entry = self.entries.get(name)
         if entry is None:
             raise RumpError(errnos.ENOENT)
         vp = entry[1]
-        if newdir.mount is not self.mount:
-            raise RumpError(errnos.EXDEV)
-        if vp.vtype == VDIR:
-            # a directory may not move below itself
-            d = newdir
-            while True:
-                if d is vp:
-                    raise RumpError(errnos.EINVAL)
-                up = d.parent()
-                if up is d:
-                    break
-                d = up
         old = newdir.entries.get(newname)
-        if old is not None:
-            target = old[1]
-            if target is vp:
-                return
-            if vp.vtype == VDIR:
-                if target.vtype != VDIR:
-                    raise RumpError(errnos.ENOTDIR)
+        target = old[1] if old is not None else None
+        if newdir is not self:
+            chain = newdir._ancestry()
+            if self in chain:                       # we are an ancestor of newdir
+                if vp is chain[chain.index(self) - 1]:
+                    raise RumpError(errnos.EINVAL)
+            elif target is self:
+                raise RumpError(errnos.ENOTEMPTY)
+        if vp.mounted_here is not None or (target is not None and target.mounted_here is not None):
+            raise RumpError(errnos.EBUSY)
+        if target is vp:
+            if newdir is not self or newname != name:
+                self.remove(name, False)
+            return
+        if target is not None:
+            if vp.vtype == VDIR and target.vtype == VDIR:
                 if target.entries:
                     raise RumpError(errnos.ENOTEMPTY)
-                if target.mounted_here is not None:
-                    raise RumpError(errnos.EBUSY)
+            elif vp.vtype == VDIR:
+                raise RumpError(errnos.ENOTDIR)
             elif target.vtype == VDIR:
                 raise RumpError(errnos.EISDIR)
             newdir.remove(newname, target.vtype == VDIR)
@@ -200,6 +232,8 @@ class RumpfsDir(RumpfsNode):
         vp.touch(now, c=True)
 
     def readdir(self, cookie):
+        if self.nlink == 0:
+            return []
         out = []
         if cookie < 1:
             out.append((1, self.ino, DT[VDIR], "."))

@@ -1,4 +1,7 @@
-"""Open vnodes as Files: the offset, the open flags, and the vnode operations behind them."""
+"""Open vnodes as Files: the offset, the open flags, and the vnode operations behind them.
+
+For a directory the offset is a readdir cookie. Kernel lock held.
+"""
 from ...sp import errnos
 from ...sp.errnos import RumpError
 from ...sp.syscalls import O_APPEND
@@ -38,10 +41,10 @@ class VnodeFile(File):
             raise RumpError(errnos.EISDIR)
         if vp.mount is not None and vp.mount.readonly and not is_device(vp):
             raise RumpError(errnos.EROFS)
-        if offset is None:
-            pos = vp.size if (self.flags & O_APPEND and vp.vtype == VREG) else self.offset
+        if self.flags & O_APPEND and vp.vtype == VREG:
+            pos = vp.size            # IO_APPEND: pwrite appends too, as on NetBSD
         else:
-            pos = offset
+            pos = self.offset if offset is None else offset
         if pos < 0:
             raise RumpError(errnos.EINVAL)
         n = vp.write(pos, data)

@@ -1,0 +1,68 @@
+"""Helpers shared by the file system calls: where a path starts, which vnode a
+descriptor holds, read-only checks, the clock, the flags NetBSD keeps."""
+from ...sp import errnos
+from ...sp.errnos import RumpError
+from .specfs import is_device
+from .vnode import VDIR
+
+O_ACCMODE = 3
+AT_FDCWD = -100
+AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_SYMLINK_FOLLOW, AT_REMOVEDIR = 0x100, 0x200, 0x400, 0x800
+UTIME_NOW, UTIME_OMIT = -1, -2
+MAX_IO = 64 * 1024 * 1024
+S_ISUID, S_ISGID, S_ISTXT = 0o4000, 0o2000, 0o1000
+ALLPERMS, ACCESSPERMS = 0o7777, 0o777
+# open(2) flags a descriptor keeps (NetBSD's FMASK): access mode, O_NONBLOCK,
+# O_APPEND, O_ASYNC, O_SYNC, O_DSYNC, O_RSYNC, O_ALT_IO, O_DIRECT.
+FMASK = O_ACCMODE | 0x4 | 0x8 | 0x40 | 0x80 | 0x10000 | 0x20000 | 0x40000 | 0x80000
+
+
+def vfs_of(lwp):
+    return lwp.proc.kernel.vfs
+
+
+def now_ns(lwp):
+    return int(lwp.proc.kernel.host.wall_time() * 1e9)
+
+
+def vnode_of(lwp, fd):
+    """fd_getvnode: (file, vnode) of a descriptor; EBADF, or EINVAL if not a vnode."""
+    fp = lwp.proc.files.get(fd)
+    vp = getattr(fp, "vp", None)
+    if vp is None:
+        raise RumpError(errnos.EINVAL)
+    return fp, vp
+
+
+def start_dir(lwp, fd, path):
+    """Starting directory of an *at call (None: cwd or root). The descriptor is
+    checked even for absolute paths, as NetBSD's fd_nameiat does."""
+    if fd == AT_FDCWD:
+        return None
+    _fp, vp = vnode_of(lwp, fd)
+    if path.startswith("/"):
+        return None
+    if vp.vtype != VDIR:
+        raise RumpError(errnos.ENOTDIR)
+    return vp
+
+
+def writable(vp):
+    """EROFS for a file system object on a read-only mount (devices are exempt)."""
+    if vp.mount is not None and vp.mount.readonly and not is_device(vp):
+        raise RumpError(errnos.EROFS)
+
+
+def new_name(nd, createdir=False):
+    """namei(CREATE) found nd: the name must be new (EEXIST); a trailing '/'
+    only names a directory to be made (ENOENT); read-only file systems refuse."""
+    if nd.dvp is None or nd.vp is not None:
+        raise RumpError(errnos.EEXIST)
+    if nd.trailing and not createdir:
+        raise RumpError(errnos.ENOENT)
+    writable(nd.dvp)
+
+
+def own(lwp, vp):
+    vp.uid, vp.gid = lwp.proc.uid, lwp.proc.gid
+    return vp

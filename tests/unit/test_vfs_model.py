@@ -1,0 +1,449 @@
+"""A thousand random syscall sequences against a model of the namespace.
+
+The model is a tree of plain objects with its own path resolution, written
+from NetBSD's rules (namei: '.', '..', symlinks followed in the middle and,
+as each call says, at the end, a trailing '/' wanting a directory, ELOOP;
+then each call's checks in NetBSD's order). Every rule runs one operation
+on the kernel and on the model and compares the errno (or success); after
+every step a full walk of the kernel's tree with getdents+lstat must equal
+the model's {path: kind/content/link target}, hard links must share an
+inode, link counts and '.'/'..' entries must be right, and getcwd must
+agree with the model's cwd.
+"""
+from collections import namedtuple
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from rumptools.kernel.kern.stat import FIELDS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG
+from rumptools.sp import errnos as E
+from rumptools.sp.errnos import RumpError
+from rumptools.sp.syscalls import O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY
+
+from .kernelkit import boot, call, spawn
+
+Stat = namedtuple("Stat", FIELDS)
+DT_DIR, DT_REG, DT_LNK = 4, 8, 10
+RUNS = [0]
+
+
+# -- the model ------------------------------------------------------------------------
+class MDir:
+    def __init__(self, parent=None):
+        self.entries = {}
+        self.parent = parent if parent is not None else self
+        self.removed = False
+
+
+class MFile:
+    def __init__(self):
+        self.data = bytearray()
+        self.nlink = 1
+
+
+class MLink:
+    def __init__(self, target):
+        self.target = target
+
+
+class Fail(Exception):
+    def __init__(self, errno):
+        super().__init__(errno)
+        self.errno = errno
+
+
+class Model:
+    def __init__(self):
+        self.root = MDir()
+        self.cwd = self.root
+
+    # namei
+    def resolve(self, path, follow, parent=False):
+        """(dir, last name, node or None, trailing slash); node None only with parent."""
+        if path == "":
+            raise Fail(E.ENOENT)
+        cur = self.root if path.startswith("/") else self.cwd
+        comps = [c for c in path.split("/") if c]
+        trailing = path.endswith("/")
+        links = i = 0
+        while True:
+            if not comps:
+                return None, "", cur, False
+            comp, last = comps[i], i == len(comps) - 1
+            if not isinstance(cur, MDir):
+                raise Fail(E.ENOTDIR)
+            if cur.removed:
+                raise Fail(E.ENOENT)
+            if comp == ".":
+                node = cur
+            elif comp == "..":
+                node = cur.parent
+            else:
+                node = cur.entries.get(comp)
+                if node is None:
+                    if last and parent:
+                        return cur, comp, None, trailing
+                    raise Fail(E.ENOENT)
+            if isinstance(node, MLink) and (follow or trailing or not last):
+                links += 1
+                if links > 32:
+                    raise Fail(E.ELOOP)
+                if not node.target:
+                    raise Fail(E.ENOENT)
+                if last and node.target.endswith("/"):
+                    trailing = True
+                comps, i = [c for c in node.target.split("/") if c] + comps[i + 1:], 0
+                if node.target.startswith("/"):
+                    cur = self.root
+                continue
+            if last:
+                if trailing and not isinstance(node, MDir):
+                    raise Fail(E.ENOTDIR)
+                return cur, comp, node, trailing
+            cur, i = node, i + 1
+
+    def new_name(self, path, createdir=False):
+        d, name, node, trailing = self.resolve(path, False, parent=True)
+        if d is None or node is not None:
+            raise Fail(E.EEXIST)
+        if trailing and not createdir:
+            raise Fail(E.ENOENT)
+        return d, name
+
+    # operations
+    def mkdir(self, path):
+        d, name = self.new_name(path, createdir=True)
+        d.entries[name] = MDir(d)
+
+    def symlink(self, target, path):
+        d, name = self.new_name(path)
+        d.entries[name] = MLink(target)
+
+    def link(self, src, dst):
+        node = self.resolve(src, True)[2]
+        d, name = self.new_name(dst)
+        if isinstance(node, MDir):
+            raise Fail(E.EPERM)
+        d.entries[name] = node
+        node.nlink += 1
+
+    def create(self, path, data, excl):
+        d, name, node, trailing = self.resolve(path, not excl, parent=True)
+        if node is None:
+            if trailing:
+                raise Fail(E.ENOENT)
+            node = d.entries[name] = MFile()
+        elif d is None or excl:
+            raise Fail(E.EEXIST)
+        elif isinstance(node, MDir):
+            raise Fail(E.EISDIR)
+        else:
+            del node.data[:]
+        node.data += data
+
+    def append(self, path, data):
+        node = self.resolve(path, True)[2]
+        if isinstance(node, MDir):
+            raise Fail(E.EISDIR)
+        node.data += data
+
+    def truncate(self, path, size):
+        node = self.resolve(path, True)[2]
+        if isinstance(node, MDir):
+            raise Fail(E.EISDIR)
+        node.data[:] = bytes(node.data[:size]).ljust(size, b"\0")
+
+    def remove(self, path, want_dir):
+        d, name, node, _ = self.resolve(path, False)
+        if d is None or node is self.root:
+            raise Fail(E.EBUSY)
+        if node is d:
+            raise Fail(E.EINVAL)
+        if isinstance(node, MDir):
+            if not want_dir:
+                raise Fail(E.EPERM)
+            if name == ".." or node.entries:
+                raise Fail(E.ENOTEMPTY)
+            node.removed = True
+        elif want_dir:
+            raise Fail(E.ENOTDIR)
+        elif isinstance(node, MFile):
+            node.nlink -= 1
+        del d.entries[name]
+
+    def rename(self, src, dst):
+        fd, fname, fnode, _ = self.resolve(src, False)
+        if fd is None:
+            raise Fail(E.EBUSY)
+        if fname in (".", ".."):
+            raise Fail(E.EINVAL)
+        td, tname, tnode, ttrail = self.resolve(dst, False, parent=True)
+        if td is None:
+            raise Fail(E.EBUSY)
+        isdir = isinstance(fnode, MDir)
+        if tnode is None and ttrail and not isdir:
+            raise Fail(E.ENOENT)
+        if tname == ".":
+            raise Fail(E.EISDIR)
+        if tname == "..":
+            raise Fail(E.EINVAL)
+        if tnode is not None and isdir != isinstance(tnode, MDir):
+            raise Fail(E.ENOTDIR if isdir else E.EISDIR)
+        if fnode is td:
+            raise Fail(E.EINVAL)
+        if td is not fd:                      # a directory may not go below itself
+            chain = [td]
+            while chain[-1].parent is not chain[-1]:
+                chain.append(chain[-1].parent)
+            if fd in chain:
+                if fnode is chain[chain.index(fd) - 1]:
+                    raise Fail(E.EINVAL)
+            elif tnode is fd:
+                raise Fail(E.ENOTEMPTY)
+        if tnode is fnode:                    # two links of one file: the source name goes
+            if td is not fd or tname != fname:
+                del fd.entries[fname]
+                fnode.nlink -= 1
+            return
+        if tnode is not None:
+            if isinstance(tnode, MDir):
+                if tnode.entries:
+                    raise Fail(E.ENOTEMPTY)
+                tnode.removed = True
+            elif isinstance(tnode, MFile):
+                tnode.nlink -= 1
+            del td.entries[tname]
+        del fd.entries[fname]
+        td.entries[tname] = fnode
+        if isdir:
+            fnode.parent = td
+
+    def chdir(self, path):
+        node = self.resolve(path, True)[2]
+        if not isinstance(node, MDir):
+            raise Fail(E.ENOTDIR)
+        self.cwd = node
+
+    def getcwd(self):
+        if self.cwd.removed:
+            raise Fail(E.ENOENT)
+        names, d = [], self.cwd
+        while d is not self.root:
+            names.append(next(n for n, v in d.parent.entries.items() if v is d))
+            d = d.parent
+        return "/" + "/".join(reversed(names))
+
+    def stat(self, path, follow):
+        node = self.resolve(path, follow)[2]
+        if isinstance(node, MDir):
+            return S_IFDIR, None
+        if isinstance(node, MLink):
+            return S_IFLNK, len(node.target.encode())
+        return S_IFREG, len(node.data)
+
+    def tree(self):
+        """{path: entry} and the groups of paths naming one file."""
+        out, groups = {}, {}
+
+        def walk(d, prefix):
+            for name, node in d.entries.items():
+                path = prefix + name
+                if isinstance(node, MDir):
+                    out[path] = ("dir", 2 + sum(isinstance(v, MDir) for v in node.entries.values()))
+                    walk(node, path + "/")
+                elif isinstance(node, MLink):
+                    out[path] = ("link", node.target)
+                else:
+                    out[path] = ("file", bytes(node.data), node.nlink)
+                    groups.setdefault(id(node), set()).add(path)
+        walk(self.root, "/")
+        return out, {frozenset(g) for g in groups.values()}
+
+
+# -- generated arguments ------------------------------------------------------------------
+component = st.sampled_from(["a", "b", "c", "a", "b", "c", ".", ".."])
+
+
+@st.composite
+def paths(draw):
+    absolute = draw(st.booleans())
+    comps = draw(st.lists(component, min_size=1, max_size=3))
+    path = ("/" if absolute else "") + "/".join(comps)
+    if draw(st.integers(0, 9)) == 0:
+        path += "/"
+    return path
+
+
+targets = st.one_of(paths(), st.just(""))
+data = st.binary(max_size=6)
+
+
+# -- the machine ----------------------------------------------------------------------------
+class NamespaceMachine(RuleBasedStateMachine):
+    @initialize()
+    def boot(self):
+        RUNS[0] += 1
+        self.k = boot("rumpvfs")
+        self.proc = spawn(self.k)
+        self.model = Model()
+
+    def teardown(self):
+        if hasattr(self, "k"):
+            self.k.callouts.stop()
+
+    def sys(self, method, *args):
+        try:
+            return 0, call(self.k, self.proc, method, *args)
+        except RumpError as e:
+            return e.errno, None
+
+    def same(self, what, kernel_errno, fn, *args):
+        try:
+            fn(*args)
+            expect = 0
+        except Fail as f:
+            expect = f.errno
+        assert kernel_errno == expect, "%s: kernel errno %d, model %d" % (what, kernel_errno, expect)
+
+    @rule(path=paths())
+    def mkdir(self, path):
+        self.same("mkdir %r" % path, self.sys("mkdir", path, 0o755)[0], self.model.mkdir, path)
+
+    @rule(path=paths())
+    def rmdir(self, path):
+        self.same("rmdir %r" % path, self.sys("rmdir", path)[0], self.model.remove, path, True)
+
+    @rule(path=paths())
+    def unlink(self, path):
+        self.same("unlink %r" % path, self.sys("unlink", path)[0], self.model.remove, path, False)
+
+    def _write_file(self, what, path, flags, body, model_fn, *margs):
+        err, fd = self.sys("open", path, flags, 0o644)
+        if not err:
+            assert self.sys("write", fd, body) == (0, len(body))
+            assert self.sys("close", fd) == (0, None)
+        self.same(what, err, model_fn, *margs)
+
+    @rule(path=paths(), body=data)
+    def create(self, path, body):
+        self._write_file("create %r" % path, path, O_WRONLY | O_CREAT | O_TRUNC, body,
+                         self.model.create, path, body, False)
+
+    @rule(path=paths(), body=data)
+    def create_excl(self, path, body):
+        self._write_file("create excl %r" % path, path, O_WRONLY | O_CREAT | O_EXCL, body,
+                         self.model.create, path, body, True)
+
+    @rule(path=paths(), body=data)
+    def append(self, path, body):
+        self._write_file("append %r" % path, path, O_WRONLY | O_APPEND, body, self.model.append, path, body)
+
+    @rule(path=paths(), size=st.integers(0, 9))
+    def truncate(self, path, size):
+        self.same("truncate %r" % path, self.sys("truncate", path, size)[0], self.model.truncate, path, size)
+
+    @rule(src=paths(), dst=paths())
+    def rename(self, src, dst):
+        self.same("rename %r %r" % (src, dst), self.sys("rename", src, dst)[0], self.model.rename, src, dst)
+
+    @rule(src=paths(), dst=paths())
+    def link(self, src, dst):
+        self.same("link %r %r" % (src, dst), self.sys("link", src, dst)[0], self.model.link, src, dst)
+
+    @rule(target=targets, path=paths())
+    def symlink(self, target, path):
+        self.same("symlink %r %r" % (target, path), self.sys("symlink", target, path)[0],
+                  self.model.symlink, target, path)
+
+    @rule(path=paths())
+    def chdir(self, path):
+        self.same("chdir %r" % path, self.sys("chdir", path)[0], self.model.chdir, path)
+
+    @rule(path=paths(), follow=st.booleans())
+    def stat(self, path, follow):
+        err, res = self.sys("stat" if follow else "lstat", path)
+        try:
+            expect = self.model.stat(path, follow)
+        except Fail as f:
+            assert err == f.errno, "stat %r: kernel errno %d, model %d" % (path, err, f.errno)
+            return
+        assert err == 0, "stat %r: kernel errno %d, model success" % (path, err)
+        s = Stat(*res)
+        assert s.mode & S_IFMT == expect[0]
+        if expect[1] is not None:
+            assert s.size == expect[1]
+
+    # -- after every step: the whole tree ------------------------------------------------
+    def _ok(self, method, *args):
+        err, res = self.sys(method, *args)
+        assert err == 0, "%s%r failed with errno %d" % (method, args, err)
+        return res
+
+    def _kernel_tree(self):
+        out, by_ino, stats = {}, {}, {}
+
+        def walk(dirpath, dst):
+            fd = self._ok("open", dirpath, O_RDONLY | O_DIRECTORY, 0)
+            ents = []
+            while True:
+                chunk = self._ok("getdents", fd, 16 * 3)         # a few at a time: resumed offsets
+                if not chunk:
+                    break
+                ents += chunk
+            self._ok("close", fd)
+            names = [e[3] for e in ents]
+            assert len(names) == len(set(names)), "duplicate entries in %s: %r" % (dirpath, names)
+            dots = {e[3]: e[1] for e in ents if e[3] in (".", "..")}
+            parent = dirpath.rpartition("/")[0] or "/"
+            assert dots == {".": dst.ino, "..": stats[parent].ino}, dirpath
+            prefix = dirpath.rstrip("/") + "/"
+            for _ck, ino, dtype, name in ents:
+                path = prefix + name
+                if name in (".", "..") or path == "/dev":
+                    continue
+                s = stats[path] = Stat(*self._ok("lstat", path))
+                assert s.ino == ino, path
+                kind = s.mode & S_IFMT
+                if kind == S_IFDIR:
+                    assert dtype == DT_DIR
+                    out[path] = ("dir", s.nlink)
+                    walk(path, s)
+                elif kind == S_IFLNK:
+                    assert dtype == DT_LNK
+                    out[path] = ("link", self._ok("readlink", path, 1024))
+                else:
+                    assert kind == S_IFREG and dtype == DT_REG, path
+                    rfd = self._ok("open", path, O_RDONLY, 0)
+                    body = self._ok("read", rfd, 1 << 16)
+                    self._ok("close", rfd)
+                    assert len(body) == s.size
+                    out[path] = ("file", body, s.nlink)
+                    by_ino.setdefault(s.ino, set()).add(path)
+
+        stats["/"] = root = Stat(*self._ok("lstat", "/"))
+        walk("/", root)
+        return out, {frozenset(g) for g in by_ino.values()}, root
+
+    @invariant()
+    def namespace_equals_model(self):
+        tree, groups, root = self._kernel_tree()
+        mtree, mgroups = self.model.tree()
+        assert tree == mtree
+        assert groups == mgroups                      # hard links share one inode
+        subdirs = sum(isinstance(v, MDir) for v in self.model.root.entries.values())
+        assert root.nlink == 2 + subdirs + 1          # and /dev
+        err, cwd = self.sys("getcwd")
+        try:
+            assert (err, cwd) == (0, self.model.getcwd())
+        except Fail as f:
+            assert err == f.errno
+
+
+def test_thousand_random_sequences():
+    """At least 1000 sequences (each up to 30 steps), every step checked against the model."""
+    RUNS[0] = 0
+    run_state_machine_as_test(NamespaceMachine, settings=settings(
+        max_examples=1000, stateful_step_count=30, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck)))
+    assert RUNS[0] >= 1000
