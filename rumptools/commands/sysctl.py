@@ -17,6 +17,20 @@ LEVELS = ("top", "second", "third", "fourth", "fifth", "sixth", "seventh", "eigh
 F_HEX, F_UNSIGNED = 2, 4
 
 
+def parse_c_integer(text):
+    """An integer as strtol(3) with base 0 reads it: 0x hex, leading 0 octal, else decimal."""
+    t = text.strip()
+    sign = -1 if t.startswith("-") else 1
+    t = t.lstrip("+-")
+    if not t or "_" in t:
+        raise ValueError(text)
+    if t[:2].lower() == "0x":
+        return sign * int(t[2:], 16)
+    if len(t) > 1 and t[0] == "0":
+        return sign * int(t[1:], 8)
+    return sign * int(t, 10)
+
+
 class Printer:
     def __init__(self, client, opts):
         self.c = client
@@ -116,7 +130,7 @@ class Printer:
             value = text
         else:
             try:
-                value = int(text, 0)
+                value = parse_c_integer(text)
             except ValueError:
                 self.fail("%s: %s" % (name, errnos.strerror(errnos.EINVAL)))
                 return
@@ -152,7 +166,7 @@ def cmd(**o):
     if o["file"]:
         try:
             with open(o["file"]) as f:
-                names += [line.strip() for line in f if line.strip() and not line.startswith("#")]
+                names += [line.strip() for line in f if line.strip() and not line.strip().startswith("#")]
         except OSError as e:
             _cli.die("%s: %s" % (o["file"], errnos.host_text(e)))
     if not names and not (o["all_"] or o["all_unavail"] or o["mib"]):
