@@ -5,14 +5,12 @@ same transfer through /dk unencrypted and against `openssl speed -evp` for the c
 """
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.common import table, tool  # noqa: E402
+from bench.common import mbps as _mbps, table, timed_shell, tool  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SIZE_MB = int(os.environ.get("BENCH_DISK_MB", "256"))
@@ -31,17 +29,11 @@ else:
 
 
 def timed(shell, env):
-    samples = []
-    for _ in range(RUNS):
-        t0 = time.perf_counter()
-        subprocess.run(["bash", "-c", shell], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+    return timed_shell(shell, env, RUNS)
 
 
 def mbps(seconds):
-    return SIZE_MB * 1024 * 1024 / seconds / 1e6
+    return _mbps(SIZE_MB * 1024 * 1024, seconds)
 
 
 def openssl_speed(evp):

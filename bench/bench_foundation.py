@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -160,7 +159,6 @@ def bench_parallel(d, clients=8, calls=3000):
 
 def bench_rss(d):
     path = os.path.join(d, "rss")
-    env = dict(os.environ, RUMP_SERVER="unix://" + path)
     p = subprocess.Popen([tool("rump_server"), "-s", "unix://" + path], stdout=subprocess.DEVNULL)
     try:
         wait_socket(path)

@@ -3,31 +3,23 @@
 256 MiB image, bs=64k and bs=1m, medians of repeated runs; figures in MB/s (10^6 bytes).
 """
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.common import table, tool  # noqa: E402
+from bench.common import mbps as _mbps, table, timed_shell, tool  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 SIZE_MB = int(os.environ.get("BENCH_DISK_MB", "256"))
 
 
-def timed(shell, env, runs=RUNS):
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(["bash", "-c", shell], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+def timed(shell, env):
+    return timed_shell(shell, env, RUNS)
 
 
 def mbps(seconds):
-    return SIZE_MB * 1024 * 1024 / seconds / 1e6
+    return _mbps(SIZE_MB * 1024 * 1024, seconds)
 
 
 def main():

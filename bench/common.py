@@ -41,3 +41,19 @@ def table(title, rows, headers):
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
     sys.stdout.flush()
+
+
+def timed_shell(shell, env, runs):
+    """Median wall time of a shell pipeline run `runs` times."""
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(["bash", "-c", shell], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def mbps(nbytes, seconds):
+    """Throughput in MB/s (10^6 bytes per second)."""
+    return nbytes / seconds / 1e6

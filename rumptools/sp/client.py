@@ -110,7 +110,8 @@ class Client:
         except wire.WireError as e:
             raise RumpError(errnos.EPROTO, detail=str(e)) from None
 
-    def connect(self, handshake=wire.HS_GUEST, cookie=None):
+    def _greet(self):
+        """Open a new connection, check the server's banner and make it ours."""
         s = self._open_socket()
         try:
             self._read_banner(s)
@@ -118,6 +119,10 @@ class Client:
             s.close()
             raise
         self._adopt(s)
+        return s
+
+    def connect(self, handshake=wire.HS_GUEST, cookie=None):
+        self._greet()
         if handshake == wire.HS_GUEST:
             self.pid = self._handshake(wire.HS_GUEST, (self.comm,))
         else:
@@ -312,13 +317,7 @@ class Client:
                     attempt += 1
 
     def _reconnect(self):
-        s = self._open_socket()
-        try:
-            self._read_banner(s)
-        except BaseException:
-            s.close()
-            raise
-        self._adopt(s)
+        s = self._greet()
         with self._cond:
             while self._leader:
                 self._cond.wait()
