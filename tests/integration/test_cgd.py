@@ -1,9 +1,7 @@
 """The tutorial's userspace cgd session, end to end, and cgd's rules on a real server."""
-import os
 import random
 import re
 import signal
-import subprocess
 
 from rumptools.crypto.cgd_ciphers import make_cipher
 from rumptools.crypto.cgd_keygen import derive_key

@@ -7,7 +7,7 @@ import stat
 import subprocess
 import time
 
-from tests.conftest import alive, cmd, pids_serving, wait_for_socket
+from tests.conftest import alive, cmd, pids_serving
 
 
 def test_tutorial_first_server(servers, tmp_path):

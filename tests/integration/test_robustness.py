@@ -1,5 +1,4 @@
 """Bad input never takes a server down; many clients at once; clients that die mid-call."""
-import os
 import signal
 import socket
 import subprocess
