@@ -98,3 +98,22 @@ def test_bad_drivespecs(tmp_path, rumpenv, spec, message, usage):
     assert r.returncode == 1 and message in err
     assert err.endswith(USAGE) == usage
     assert not (tmp_path / "x").exists(), "a bad spec must not create the host file"
+
+
+def test_m_loads_after_boot(servers):
+    h = servers("-lrumpvfs", "-m", "rumpkern_crypto")
+    table = h.run("rump.modstat").stdout.decode()
+    line = [x for x in table.splitlines() if x.startswith("crypto ")][0]
+    assert "filesys" in line
+
+
+def test_m_failure(tmp_path, rumpenv):
+    r = run_server(tmp_path, rumpenv, "-m", "rumpdev_cgd", "unix://s")
+    assert r.returncode != 0 and "module load failed" in r.stderr.decode()
+
+
+def test_rump_allserver_has_everything_available(servers):
+    h = servers(server="rump_allserver")
+    names = {line.split()[0] for line in h.run("rump.modstat").stdout.decode().splitlines()[1:]}
+    assert {"rump", "sysproxy", "vfs", "cgd", "crypto", "disk", "dev"} <= names
+    assert h.run("rump.sysctl", "-n", "vfs.generic.fstypes").stdout == b"rumpfs\n"
