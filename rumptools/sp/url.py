@@ -4,9 +4,9 @@ Pure: turns a URL into an Address and reports NetBSD's diagnostics on error.
 A relative unix path is made absolute at parse time (as librumpuser does), so
 a server can remove its socket on exit and a client can pass it across exec.
 """
-import ipaddress
 import os
-from dataclasses import dataclass
+import socket
+from collections import namedtuple
 
 from . import errnos
 
@@ -22,13 +22,10 @@ class URLError(Exception):
         self.errno = err
 
 
-@dataclass(frozen=True)
-class Address:
-    scheme: str                 # "unix" or "tcp"
-    path: str = ""              # unix: absolute path
-    host: str = ""              # tcp: literal address
-    port: int = 0
-    family6: bool = False       # tcp over IPv6
+class Address(namedtuple("Address", "scheme path host port family6", defaults=("", "", 0, False))):
+    """scheme "unix" (path absolute) or "tcp" (host literal, port, family6 for IPv6)."""
+
+    __slots__ = ()
 
     def describe(self):
         if self.scheme == "unix":
@@ -39,11 +36,11 @@ class Address:
 
     @property
     def wildcard(self):
-        return self.scheme == "tcp" and ipaddress.ip_address(self.host).is_unspecified
+        return self.scheme == "tcp" and self.host in ("0.0.0.0", "::")
 
     @property
     def loopback(self):
-        return self.scheme == "unix" or ipaddress.ip_address(self.host).is_loopback
+        return self.scheme == "unix" or self.host == "::1" or self.host.startswith("127.")
 
 
 def parse(url, server=False, cwd=None):
@@ -90,12 +87,11 @@ def _parse_tcp(rest, server):
         raise URLError("rump_sp_tcp: address too long")
     if host in ("*", "0"):
         host = "::" if six else "0.0.0.0"
+    family = socket.AF_INET6 if six else socket.AF_INET
     try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
+        host = socket.inet_ntop(family, socket.inet_pton(family, host))   # canonical form
+    except (OSError, ValueError):
         raise URLError("rump_sp_tcp: cannot parse %s" % host) from None
-    if addr.version != (6 if six else 4):
-        raise URLError("rump_sp_tcp: cannot parse %s" % host)
     digits = 0
     while digits < len(portpart) and portpart[digits].isdigit():
         digits += 1
@@ -106,6 +102,6 @@ def _parse_tcp(rest, server):
     port = int(portpart[:digits])
     if not 0 < port < 65536:
         raise URLError("rump_sp_tcp: port %d out of range" % port, errnos.ERANGE)
-    if addr.is_unspecified and not server:
+    if host in ("0.0.0.0", "::") and not server:
         raise URLError("rump_sp_tcp: client needs !INADDR_ANY")
-    return Address("tcp", host=str(addr), port=port, family6=six)
+    return Address("tcp", host=host, port=port, family6=six)
