@@ -221,12 +221,17 @@ class Client:
     def _lead(self, reqno):
         """Read frames until our reply comes, handing others to their threads."""
         sock, view, reader = self.sock, self._view, self._reader
+        unpack = wire.HEADER.unpack_from
         while True:
             fr = reader.next_frame()
             if fr is None:
                 n = sock.recv_into(view)
                 if n == 0:
                     raise ConnectionResetError(errnos.to_host(errnos.ECONNRESET), "server closed the connection")
+                if n >= wire.HEADER_SIZE and reader.pos == len(reader.buf):
+                    length, rno, cls, typ, arg = unpack(view)
+                    if length == n and rno == reqno and cls != wire.REQ:
+                        return cls, arg, bytes(view[wire.HEADER_SIZE:n])   # just our reply
                 reader.feed(view[:n])
                 continue
             rno, cls, typ, arg, body = fr

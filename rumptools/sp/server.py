@@ -107,14 +107,19 @@ class Connection:
         self.owner = me
         buf = bytearray(RECV_SIZE)
         view = memoryview(buf)
-        sock = self.sock
+        sock, reader = self.sock, self.reader
+        unpack = wire.HEADER.unpack_from
+        fr = None
         while True:
             try:
                 while True:
-                    fr = self.reader.next_frame()
                     if fr is None:
-                        break
-                    if not self.handle(fr):
+                        fr = reader.next_frame()
+                        if fr is None:
+                            break
+                    ok = self.handle(fr)
+                    fr = None
+                    if not ok:
                         self.hangup()
                         self.disconnected()
                         return
@@ -131,7 +136,12 @@ class Connection:
             if n == 0:
                 self.disconnected()
                 return
-            self.reader.feed(view[:n])
+            if n >= wire.HEADER_SIZE and reader.pos == len(reader.buf):
+                length, reqno, cls, typ, arg = unpack(view)
+                if length == n:         # the common case: exactly one whole frame arrived
+                    fr = (reqno, cls, typ, arg, bytes(view[wire.HEADER_SIZE:n]))
+                    continue
+            reader.feed(view[:n])
 
     def handoff(self):
         """Called (kernel lock held) when a call is about to sleep: start a new reader."""
