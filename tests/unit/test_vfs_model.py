@@ -274,7 +274,7 @@ _RANDOM = [("/" if absolute else "") + "/".join(c)
            for n in (1, 2, 2, 3) for absolute in (False, True)
            for c in itertools.product(["a", "b", "c", ".", ".."], repeat=n)]
 random_path = st.sampled_from(tuple(p + tail for p in _RANDOM for tail in [""] * 9 + ["/"]))
-data = st.binary(max_size=6)
+data = st.sampled_from([b"", b"x", b"hello", b"\0\1\2", b"abcdef", b"0123456789"])
 HOW = st.integers(0, 19)           # how % 10: which kind of path; how >= 10: relative where it can be
 NEW_NAME = st.sampled_from("abcde")
 SUFFIX = st.sampled_from(["/", "/.", "/..", ""])
@@ -384,7 +384,7 @@ class NamespaceMachine(RuleBasedStateMachine):
         self.same("link %r %r" % (src, dst), self.sys("link", src, dst)[0], self.model.link, src, dst)
 
     def op_symlink(self, d):
-        link_to = d.draw(st.one_of(st.just(""), st.builds(self.path, st.just(d.draw))))
+        link_to = self.path(d.draw) if d.draw(st.integers(0, 9)) else ""    # empty: NetBSD allows it
         path = self.path(d.draw, fresh=True)
         self.same("symlink %r %r" % (link_to, path), self.sys("symlink", link_to, path)[0],
                   self.model.symlink, link_to, path)

@@ -228,6 +228,19 @@ def test_mount_points_crossed_both_ways(p):
     assert p.st("/mnt").dev == covered.dev
 
 
+def test_cwd_under_a_new_mount_stays_covered(p):
+    p.mkdir("/mnt", 0o755)
+    p.put("/mnt/old", b"covered")
+    p.chdir("/mnt")
+    p.mount("rumpfs", "/mnt", 0, None)
+    assert p.get("old") == b"covered"                       # names are looked up in the cwd itself
+    assert p.names(".") == []                               # '.' is found, and crosses the mount
+    assert p.names("/mnt") == []
+    assert p.getcwd() == "/mnt"
+    p.chdir("/mnt")
+    assert p.err("stat", "old") == E.ENOENT
+
+
 def test_mounts_stack_and_nest(p):
     p.mkdir("/mnt", 0o755)
     p.mount("rumpfs", "/mnt", 0, None)
@@ -958,3 +971,70 @@ def test_processes_have_their_own_cwd_and_umask(k, p):
     p.chdir("/d")
     p.umask(0o077)
     assert q.getcwd() == "/" and q.umask(0o022) == 0o022
+
+
+# -- etfs keys (rump_server -d) in the namespace --------------------------------------------
+def test_etfs_keys_are_whole_paths(k, p, tmp_path):
+    from rumptools.formats.drivespec import DriveSpec
+    host = tmp_path / "disk.img"
+    with k.lock:
+        k.etfs_register(DriveSpec(key="/dk", hostpath=str(host), size=64 * 1024))
+        k.etfs_register(DriveSpec(key="/rdk", hostpath=str(host), size=64 * 1024, type="chr"))
+    for path in ("/dk", "//dk"):
+        st = p.st(path)
+        assert kind(st.mode) == S_IFBLK and st.size == 64 * 1024
+    assert kind(p.st("/rdk").mode) == S_IFCHR
+    assert "dk" not in p.names("/")                                # not listed
+    assert p.err("stat", "dk") == E.ENOENT                           # relative paths are no keys
+    assert p.err("mkdir", "/dk", 0o755) == E.EEXIST
+    fd = p.open("/dk", O_RDWR, 0)
+    assert p.pwrite(fd, b"hello", 1000) == 5                         # unaligned, through the cache
+    assert p.lseek(fd, 0, SEEK_END) == 64 * 1024
+    assert host.read_bytes()[1000:1005] == bytes(5)
+    p.fsync(fd)
+    assert host.read_bytes()[1000:1005] == b"hello"
+    raw = p.open("/rdk", O_RDONLY, 0)
+    assert p.pread(raw, 1024, 512)[488:493] == b"hello"
+    assert p.err("pread", raw, 100, 0) == E.EINVAL                   # raw I/O in whole sectors
+    assert p.err("pwrite", fd, b"x", 64 * 1024) == E.ENOSPC
+
+
+def test_forced_unmount_leaves_cwd_without_a_path(k, p):
+    p.mkdir("/mnt", 0o755)
+    p.mount("rumpfs", "/mnt", 0, None)
+    p.mkdir("/mnt/d", 0o755)
+    p.chdir("/mnt/d")
+    p.unmount("/mnt", MNT_FORCE)
+    assert p.err("getcwd") == E.ENOENT
+    p.put("still_works", b"x")                                   # the detached tree lives on
+    assert p.get("../d/still_works") == b"x"
+    assert p.names("/mnt") == []
+
+
+# -- rumpfs memory -------------------------------------------------------------------------
+def test_file_data_has_a_budget():
+    kern = boot("rumpvfs", memlimit=1 << 20)
+    q = P(kern, spawn(kern))
+    try:
+        sv = q.statvfs("/", 0)
+        assert sv[2] == (1 << 20) // sv[0] and sv[3] == sv[2]
+        assert q.err("truncate", "/dev/../big", 0) == E.ENOENT
+        q.put("/big")
+        assert q.err("truncate", "/big", 100 << 30) == E.ENOSPC      # no 100 GiB allocation
+        fd = q.open("/big", O_WRONLY, 0)
+        assert q.err("pwrite", fd, b"x", 50 << 30) == E.ENOSPC
+        q.pwrite(fd, b"y", (1 << 20) - 1)                               # exactly the budget
+        q.lseek(fd, 0, SEEK_END)
+        assert q.err("write", fd, b"z") == E.ENOSPC
+        assert q.statvfs("/", 0)[3] == 0
+        q.truncate("/big", 1000)                                        # shrinking gives it back
+        q.link("/big", "/big2")
+        q.unlink("/big")
+        assert q.statvfs("/", 0)[3] == ((1 << 20) - 1000) // sv[0]
+        q.unlink("/big2")                                                # still open: kept
+        assert q.statvfs("/", 0)[3] == ((1 << 20) - 1000) // sv[0]
+        q.close(fd)                                                       # last close frees it
+        assert q.statvfs("/", 0)[3] == sv[2]
+        assert not [line for line in kern.console_lines if "failed" in line]
+    finally:
+        kern.callouts.stop()

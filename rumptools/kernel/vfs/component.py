@@ -12,7 +12,7 @@ from . import sys_vfs
 from .mount import MountTable
 from .namei import VFS
 from .rumpfs import Rumpfs, mount_rumpfs
-from .vnode import VBLK, VCHR, VDIR, makedev
+from .vnode import VCHR, VDIR, makedev
 
 
 def add_devnode(kernel, name, vtype, major, minor, mode=0o640):
@@ -75,6 +75,7 @@ def unmount_all(kernel):
             m.unmount(True)
         finally:
             m.covered.mounted_here = None
+            m.covered = None
             vfs.mounts.remove(m)
     for vp in list(vfs.etfs.values()):
         vp.fsync()

@@ -74,8 +74,9 @@ class VFS:
             return self._enter(self.root)
         if start is not None:
             return start
-        cwd = proc.cwd if proc is not None and proc.cwd is not None else self.root
-        return self._enter(cwd)
+        if proc is not None and proc.cwd is not None:
+            return proc.cwd             # as is: a mount made over the cwd later is not entered
+        return self._enter(self.root)
 
     def lookup(self, proc, path, follow=True, start=None):
         """The vnode path names (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG as a kernel would)."""

@@ -3,6 +3,9 @@
 Directories keep their entries in insertion order with a per-entry cookie
 (so getdents offsets survive removals), regular files keep their bytes in
 a bytearray, symlinks their target, device nodes their device number.
+File data counts against a budget (the kernel's memory limit, else half the
+host's memory): growing past it is ENOSPC, not an out-of-memory server. A
+file's bytes are given back when its last name and last open are gone.
 """
 import itertools
 
@@ -35,24 +38,36 @@ class RumpfsFile(RumpfsNode):
     def read(self, offset, n):
         return bytes(self.data[offset:offset + n])
 
+    def _resize(self, size):
+        """Grow or shrink the data to size bytes (zeros), within the budget."""
+        if size > MAX_FILE:
+            raise RumpError(errnos.EFBIG)
+        self.fs.charge(size - len(self.data))
+        if size < len(self.data):
+            del self.data[size:]
+        else:
+            self.data.extend(bytes(size - len(self.data)))
+
     def write(self, offset, data):
         end = offset + len(data)
-        if end > MAX_FILE:
-            raise RumpError(errnos.EFBIG)
-        if offset > len(self.data):
-            self.data.extend(bytes(offset - len(self.data)))
+        if end > len(self.data):
+            self._resize(end)
         self.data[offset:end] = data
         self.touch(self.fs.now(), m=True)
         return len(data)
 
     def truncate(self, size):
-        if size > MAX_FILE:
-            raise RumpError(errnos.EFBIG)
-        if size < len(self.data):
-            del self.data[size:]
-        else:
-            self.data.extend(bytes(size - len(self.data)))
+        self._resize(size)
         self.touch(self.fs.now(), m=True)
+
+    def reclaim(self):
+        """Free the data once no name and no open file is left."""
+        if self.nlink == 0 and self.opencount == 0 and self.data:
+            self.fs.charge(-len(self.data))
+            self.data = bytearray()
+
+    def close(self, flags):
+        self.reclaim()
 
 
 class RumpfsLink(RumpfsNode):
@@ -166,6 +181,8 @@ class RumpfsDir(RumpfsNode):
             if vp.vtype == VDIR:
                 raise RumpError(errnos.EPERM)
             vp.nlink -= 1
+            if vp.vtype == VREG:
+                vp.reclaim()
         del self.entries[name]
         now = self.fs.now()
         self.touch(now, m=True)
@@ -251,17 +268,33 @@ class RumpfsDir(RumpfsNode):
         raise RumpError(errnos.ENOENT)
 
 
+class RumpfsMount(Mount):
+    def statvfs(self):
+        bsize, fs = self.iosize, self.fs
+        free = (fs.limit - fs.used) // bsize
+        return (bsize, bsize, fs.limit // bsize, free, free, 0, 0, 0, self.fsid, self.flags, 511,
+                self.fstype, self.path, self.source)
+
+
 class Rumpfs:
     """One rumpfs instance (the root, or a mounted copy)."""
 
     def __init__(self, kernel, source="rumpfs"):
         self.kernel = kernel
-        self.mount = Mount("rumpfs", source)
+        self.limit = getattr(kernel, "memlimit", None) or kernel.host.memory_bytes() // 2
+        self.used = 0
+        self.mount = RumpfsMount("rumpfs", source)
         self.mount.fs = self
         self.mount.root = RumpfsDir(self, 0o755)
 
     def now(self):
         return int(self.kernel.host.wall_time() * 1e9)
+
+    def charge(self, nbytes):
+        """Account for nbytes more (or, negative, fewer) bytes of file data."""
+        if nbytes > 0 and self.used + nbytes > self.limit:
+            raise RumpError(errnos.ENOSPC)
+        self.used += nbytes
 
 
 def mount_rumpfs(kernel, source, flags, data):

@@ -272,6 +272,7 @@ def sys_unmount(lwp, path, flags):
     mnt.sync()
     mnt.unmount(bool(flags & MNT_FORCE))
     mnt.covered.mounted_here = None
+    mnt.covered = None                  # a cwd left inside (forced) has no path any more
     vfs.mounts.remove(mnt)
     return ()
 

@@ -11,11 +11,10 @@ from ...sp import syscalls as sc
 from ...sp.errnos import RumpError
 from ..kern.files import NDFILE_MAX
 from . import sys_names
-from .specfs import is_device
 from .sysutil import (ALLPERMS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, FMASK, MAX_IO, O_ACCMODE,
                       S_ISGID, S_ISTXT, S_ISUID, UTIME_NOW, UTIME_OMIT, new_name, now_ns, own,
                       start_dir, vfs_of, vnode_of, writable)
-from .vfs_file import VnodeFile
+from .vfs_file import VnodeFile, stat_of
 from .vnode import VDIR, VFIFO, VLNK, VREG, VSOCK
 
 
@@ -165,35 +164,26 @@ def sys_truncate(lwp, path, length):
 
 
 # -- attributes -----------------------------------------------------------------
-def _stat_of(vp):
-    s = vp.stat()
-    if is_device(vp):
-        s = s[:7] + (vp.devsize(),) + s[8:]
-    return s
-
-
 def _at(lwp, dirfd, path, flags):
     return vfs_of(lwp).lookup(lwp.proc, path, not flags & AT_SYMLINK_NOFOLLOW, start_dir(lwp, dirfd, path))
 
 
 def sys_stat(lwp, path):
-    return (_stat_of(vfs_of(lwp).lookup(lwp.proc, path)),)
+    return (stat_of(vfs_of(lwp).lookup(lwp.proc, path)),)
 
 
 def sys_lstat(lwp, path):
-    return (_stat_of(vfs_of(lwp).lookup(lwp.proc, path, follow=False)),)
+    return (stat_of(vfs_of(lwp).lookup(lwp.proc, path, follow=False)),)
 
 
 def sys_fstat(lwp, fd):
-    fp = lwp.proc.files.get(fd)
-    vp = getattr(fp, "vp", None)
-    return (_stat_of(vp) if vp is not None else fp.stat(),)
+    return (lwp.proc.files.get(fd).stat(),)
 
 
 def sys_fstatat(lwp, dirfd, path, flags):
     if flags & ~AT_SYMLINK_NOFOLLOW:
         raise RumpError(errnos.EINVAL)
-    return (_stat_of(_at(lwp, dirfd, path, flags)),)
+    return (stat_of(_at(lwp, dirfd, path, flags)),)
 
 
 def sys_access(lwp, path, mode):

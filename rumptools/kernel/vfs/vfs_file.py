@@ -12,6 +12,14 @@ from .vnode import VDIR, VREG
 SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
 
 
+def stat_of(vp):
+    """The vnode's stat tuple; a device node's size is its device's."""
+    s = vp.stat()
+    if is_device(vp):
+        s = s[:7] + (vp.devsize(),) + s[8:]
+    return s
+
+
 class VnodeFile(File):
     kind = "vnode"
 
@@ -19,9 +27,6 @@ class VnodeFile(File):
         super().__init__(kernel, flags)
         self.vp = vp
         vp.opencount += 1
-
-    def _now(self):
-        return int(self.kernel.host.wall_time() * 1e9)
 
     def read(self, n, offset=None):
         vp = self.vp
@@ -69,10 +74,7 @@ class VnodeFile(File):
         return new
 
     def stat(self):
-        s = self.vp.stat()
-        if is_device(self.vp):
-            s = s[:7] + (0,) + s[8:]
-        return s
+        return stat_of(self.vp)
 
     def fsync(self):
         self.vp.fsync()
