@@ -3,6 +3,7 @@
 Errors come back as RumpError with NetBSD's errno, so kernel code never
 sees a host OSError.
 """
+import errno
 import os
 import stat
 
@@ -15,11 +16,18 @@ def _wrap(exc):
 
 class HostFile:
     def __init__(self, path, create):
-        flags = os.O_RDWR | (os.O_CREAT if create else 0)
+        flags = os.O_RDWR | (os.O_CREAT if create else 0) | getattr(os, "O_CLOEXEC", 0)
+        self.readonly = False
         try:
-            self.fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
-        except OSError as e:
-            raise _wrap(e) from None
+            self.fd = os.open(path, flags, 0o644)
+        except (PermissionError, OSError) as e:
+            if e.errno not in (errno.EACCES, errno.EROFS, errno.EPERM):
+                raise _wrap(e) from None
+            try:                         # a read-only image can still be read
+                self.fd = os.open(path, (flags & ~os.O_RDWR & ~os.O_CREAT) | os.O_RDONLY)
+            except OSError as e2:
+                raise _wrap(e2) from None
+            self.readonly = True
         self.path = path
         st = os.fstat(self.fd)
         self.regular = stat.S_ISREG(st.st_mode)
@@ -41,6 +49,8 @@ class HostFile:
             raise _wrap(e) from None
 
     def pwrite(self, data, offset):
+        if self.readonly:
+            raise RumpError(from_host(errno.EROFS))
         try:
             done = os.pwrite(self.fd, data, offset)
             while done < len(data):          # short writes: keep going
