@@ -20,6 +20,7 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/first-server.sh
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/cgd-session.sh
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py
