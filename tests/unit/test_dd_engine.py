@@ -639,3 +639,38 @@ def test_main_checks_operands_before_contacting_the_server(monkeypatch, capfd):
         main(["if=/dk", "bs=0"])
     assert exc.value.code == 1
     assert capfd.readouterr().err == "rump.dd: block size 0 is less than 1.\n"
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    """With stderr on a terminal, progress= draws a rich bar, then the summary."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    try:
+        with open("/dev/zero", "rb") as zero, open(os.devnull, "wb") as null:
+            p = subprocess.Popen([sys.executable, "-m", "rumptools.commands.dd", "progress=1", "bs=64k",
+                                  "count=200"], stdin=zero, stdout=null, stderr=slave,
+                                 env=dict(os.environ, COLUMNS="100", TERM="xterm"))
+        os.close(slave)
+        slave = None
+        out = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        p.wait(30)
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+    text = out.decode("utf-8", "replace")
+    assert p.returncode == 0
+    assert "200+0 records in" in text and "13107200 bytes transferred" in text
+    assert "\x1b[" in text or "━" in text            # drawn by rich: escape codes or bar glyphs
