@@ -46,6 +46,36 @@ def pids_serving(path):
     return found
 
 
+def pids_in(workdir):
+    """Host pids of rump servers running in workdir (their cwd): what a test started there."""
+    found = []
+    want = os.path.realpath(workdir)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read()
+            if b"rump_server" not in argv and b"rump_allserver" not in argv:
+                continue
+            if os.path.realpath("/proc/%s/cwd" % entry) == want:
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def stop_pids(pids):
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -85,22 +115,18 @@ class ServerHandle:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
-        for pid in self.pids + pids_serving(self.path):
-            if alive(pid):
-                os.kill(pid, signal.SIGTERM)
-                deadline = time.monotonic() + 5
-                while alive(pid) and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                if alive(pid):
-                    os.kill(pid, signal.SIGKILL)
+        stop_pids(self.pids + pids_serving(self.path))
 
 
 @pytest.fixture
 def rumpenv(tmp_path):
+    """Environment for running the commands; afterwards, every server a test left
+    running in tmp_path (servers are started with it as their cwd) is stopped."""
     env = dict(os.environ)
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
     env.pop("RUMPHIJACK_RETRYCONNECT", None)
-    return env
+    yield env
+    stop_pids(pids_in(str(tmp_path)))
 
 
 @pytest.fixture

@@ -141,6 +141,7 @@ def serve(opts, all_components=False):
 
     daemon = Daemon(not opts["foreground"])
     daemon.begin()
+    halt = HaltRequest()        # SIGTERM/SIGINT count from here on: the socket may accept before boot ends
 
     def console(text):
         sys.stdout.write(text + "\n")
@@ -180,7 +181,7 @@ def serve(opts, all_components=False):
             server.remove_socket()
         daemon.done(e.errno)
         sys.exit(1)
-    run_until_halt(kernel, server, daemon)
+    run_until_halt(kernel, server, daemon, halt)
 
 
 def attach_drive(kernel, spec):
@@ -197,24 +198,32 @@ def attach_drive(kernel, spec):
                            e.errno if isinstance(e, errnos.RumpError) else errnos.from_host(e.errno or 5))
 
 
-def run_until_halt(kernel, server, daemon):
-    wake = threading.Event()
-    state = {"howto": 0}
+class HaltRequest:
+    """What ends the server: SIGTERM or SIGINT (a clean reboot), or reboot(2) with its flags."""
 
-    def on_signal(signo, frame):
-        wake.set()
+    def __init__(self):
+        self.wake = threading.Event()
+        self.howto = 0
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGINT, self.on_signal)
 
-    def on_reboot(howto):
-        state["howto"] = howto
-        wake.set()
+    def on_signal(self, signo, frame):
+        self.wake.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    kernel.on_reboot = on_reboot
+    def on_reboot(self, howto):
+        self.howto = howto
+        self.wake.set()
+
+    def wait(self):
+        while not self.wake.wait(3600):
+            pass
+
+
+def run_until_halt(kernel, server, daemon, halt):
+    kernel.on_reboot = halt.on_reboot
     daemon.done(0)
-    while not wake.wait(3600):
-        pass
-    howto = state["howto"]
+    halt.wait()
+    howto = halt.howto
     if howto & RB_DUMP:
         # as NetBSD: sync (unless RB_NOSYNC), then dump core; the socket stays behind
         from ..kernel.kern.dump import write_dump
@@ -227,9 +236,8 @@ def run_until_halt(kernel, server, daemon):
     server.shutdown()
     if howto & RB_HALT:
         kernel.console("rump kernel halted (with RB_HALT, not exiting)")
-        wake.clear()
-        while not wake.wait(3600):
-            pass
+        halt.wake.clear()
+        halt.wait()
     kernel.console("halted")
     sys.stdout.flush()
     os._exit(0)

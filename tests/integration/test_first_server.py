@@ -141,7 +141,8 @@ def test_tcp_url(servers, tmp_path, rumpenv):
     port = s.getsockname()[1]
     s.close()
     url = "tcp://127.0.0.1:%d/" % port
-    r = subprocess.run([cmd("rump_server"), url], env=rumpenv, capture_output=True, timeout=30)
+    r = subprocess.run([cmd("rump_server"), url], env=rumpenv, capture_output=True, timeout=30,
+                       cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert b"warning" not in r.stderr
     env = dict(rumpenv, RUMP_SERVER=url)
@@ -155,7 +156,7 @@ def test_tcp_wildcard_warns(servers, tmp_path, rumpenv):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    p = subprocess.Popen([cmd("rump_server"), "-s", "tcp://0.0.0.0:%d/" % port], env=rumpenv,
+    p = subprocess.Popen([cmd("rump_server"), "-s", "tcp://0.0.0.0:%d/" % port], env=rumpenv, cwd=str(tmp_path),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         env = dict(rumpenv, RUMP_SERVER="tcp://127.0.0.1:%d/" % port)

@@ -211,7 +211,8 @@ def test_drive_errors(tmp_path, rumpenv, spec, setup, status, message):
 
 
 def test_d_needs_vfs(tmp_path, rumpenv):
-    r = subprocess.run([cmd("rump_server"), "-d", "key=/dk,hostpath=x.img,size=1m", "unix://" + str(tmp_path / "s")],
+    r = subprocess.run([cmd("rump_server"), "-d", "key=/dk,hostpath=x.img,size=1m",
+                        "unix://" + str(tmp_path / "s")],
                        cwd=str(tmp_path), env=rumpenv, capture_output=True, timeout=30)
     assert r.returncode == 78 and b"-lrumpvfs" in r.stderr
 
