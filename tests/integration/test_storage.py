@@ -12,42 +12,11 @@ import pytest
 from rumptools.formats import disklabel as dl
 from rumptools.formats.disklabel_text import parse_label
 from tests.conftest import alive, cmd
-
-USB_LABEL = """\
-# usb.img:
-type: unknown
-disk: USB image
-label:
-flags:
-bytes/sector: 512
-sectors/track: 63
-tracks/cylinder: 16
-sectors/cylinder: 1008
-cylinders: %(cyl)d
-total sectors: %(total)d
-rpm: 3600
-interleave: 1
-trackskew: 0
-cylinderskew: 0
-headswitch: 0           # microseconds
-track-to-track seek: 0  # microseconds
-drivedata: 0
-
-16 partitions:
-#        size    offset     fstype [fsize bsize cpg/sgs]
- a:    981792        63     4.2BSD   1024  8192     0
- b:     66721    981855       swap
- c:   %(c)7d        63     unused      0     0
- d:   %(total)7d         0     unused      0     0
-%(e)s"""
-
+from tests.tutorial_labels import TUTORIAL_EDITED, TUTORIAL_SHOW
 
 def make_usb_image(path, with_e=True):
-    """The tutorial's usb.img: a 512 MiB sparse image with its label, e: 25024 sectors after it."""
-    values = dict(cyl=1040, total=1048576, c=1048513, e="")
-    if with_e:
-        values = dict(cyl=1065, total=1073600, c=1073537, e=" e:     25024   1048576    unknown\n")
-    label = parse_label(USB_LABEL % values)
+    """The tutorial's usb.img: a 512 MiB sparse image with its label (and partition e, edited in)."""
+    label = parse_label(TUTORIAL_EDITED if with_e else TUTORIAL_SHOW)
     with open(path, "wb") as f:
         f.truncate(1048576 * 512)
         f.seek(512)

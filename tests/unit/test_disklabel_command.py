@@ -18,37 +18,10 @@ from rumptools.commands.disklabel import cli
 from rumptools.formats import disklabel as dl
 from rumptools.formats.disklabel import Label, Partition
 from rumptools.sp.errnos import RumpError
+from tests.tutorial_labels import TUTORIAL_SHOW
 
 REPO = Path(__file__).resolve().parents[2]
 SECTORS = 1048576
-
-TUTORIAL_SHOW = """\
-# usb.img:
-type: unknown
-disk: USB image
-label: 
-flags:
-bytes/sector: 512
-sectors/track: 63
-tracks/cylinder: 16
-sectors/cylinder: 1008
-cylinders: 1040
-total sectors: 1048576
-rpm: 3600
-interleave: 1
-trackskew: 0
-cylinderskew: 0
-headswitch: 0           # microseconds
-track-to-track seek: 0  # microseconds
-drivedata: 0 
-
-16 partitions:
-#        size    offset     fstype [fsize bsize cpg/sgs]
- a:    981792        63     4.2BSD   1024  8192     0  # (Cyl.      0*-    974*)
- b:     66721    981855       swap                     # (Cyl.    974*-   1040*)
- c:   1048513        63     unused      0     0        # (Cyl.      0*-   1040*)
- d:   1048576         0     unused      0     0        # (Cyl.      0 -   1040*)
-"""
 
 # The partition table after the tutorial's `disklabel -re usb.img`, as printed.
 EDITED_TABLE = """\
