@@ -42,7 +42,6 @@ class Connection:
         self.proc = None
         self.threads = 0            # threads using this connection (guarded by server.lock)
         self.closed = False
-        self.in_exec = False
 
     # -- sending -------------------------------------------------------------
     def send(self, data):
@@ -230,9 +229,6 @@ class Connection:
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
     def prefork(self, reqno):
-        if self.in_exec:
-            self.send_error(reqno, wire.E_INEXEC)
-            return False
         k = self.kernel
         with k.lock:
             child = k.procs.fork(self.proc)
@@ -246,9 +242,13 @@ class Connection:
         return self.send(wire.frame(reqno, wire.RESP, wire.PREFORK, 0, wire.encode((cookie,))))
 
     def exec_handshake(self, reqno, body):
-        if self.in_exec:
-            self.send_error(reqno, wire.E_INEXEC)
-            return False
+        """The client exec'd: same process, close-on-exec descriptors closed.
+
+        The reader thread handles it, so no other frame of this connection
+        can overlap it. Calls the old image left sleeping have no caller any
+        more (execve ended its threads): they are interrupted, as a kernel
+        ends the other LWPs of an exec'ing process.
+        """
         try:
             values = wire.decode(body)
         except wire.WireError:
@@ -256,13 +256,13 @@ class Connection:
         if len(values) != 1 or type(values[0]) is not str:
             self.send_error(reqno, wire.E_MALFORMED)
             return False
-        self.in_exec = True
         k = self.kernel
         with k.lock:
+            for lwp in list(self.proc.lwps):
+                k.sleepq.interrupt(lwp)
             self.proc.files.exec_close()
             self.proc.comm = values[0][:16] or "???"
             pid = self.proc.pid
-        self.in_exec = False
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
     def syscall(self, reqno, number, body):

@@ -70,3 +70,31 @@ def test_unknown_fork_cookie_refused(server):
         raise AssertionError("connected with a bogus cookie")
     except client.RumpError as e:
         assert e.errno == errnos.ESRCH
+
+
+EXEC_WITH_SLEEPER = textwrap.dedent("""
+    import os, sys, threading, time
+    from rumptools.sp import client
+    c = client.init("sleepy")
+    r, w = c.pipe2(0)
+    threading.Thread(target=lambda: c.read(r, 10), daemon=True).start()
+    time.sleep(0.3)                       # the read now sleeps in the kernel
+    env, fd = c.exec_env()
+    os.execve(sys.executable, [sys.executable, "-c", AFTER], dict(os.environ, **env))
+""")
+EXEC_AFTER = textwrap.dedent("""
+    import time
+    from rumptools.sp import client
+    c = client.init("woke")
+    for _ in range(100):
+        if c.sysctl("kern.nlwps", 0, None)[1] == 1:     # only this call
+            break
+        time.sleep(0.02)
+    print("lwps", c.sysctl("kern.nlwps", 0, None)[1])
+""")
+
+
+def test_exec_interrupts_calls_the_old_image_left_sleeping(server):
+    code = "AFTER = %r\n" % EXEC_AFTER + EXEC_WITH_SLEEPER
+    r = subprocess.run([sys.executable, "-c", code], env=server.env, capture_output=True, timeout=30)
+    assert r.stdout.decode().strip() == "lwps 1", r.stderr.decode()
