@@ -4,7 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench lint man clean
+.PHONY: install test demo bench lint man clean deps
+
+# Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
+DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +18,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+deps:
+	@missing=""; for pair in $(DEB_TOOLS); do command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "warning: please install:$$missing (Debian packages)"; fi; \
+	fi
+
+test: deps $(STAMP)
 	$(PY) -m pytest -q tests
 
-demo: $(STAMP)
+demo: deps $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/first-server.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/cgd-session.sh
 
