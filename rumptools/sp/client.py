@@ -156,11 +156,6 @@ class Client:
                 self.sock = None
 
     # -- requests ----------------------------------------------------------------
-    def _next_reqno(self):
-        with self._state:
-            self._reqno += 1
-            return self._reqno
-
     def _request(self, typ, arg, body=b""):
         """Send a request and wait for its reply: (class, arg, body).
 

@@ -132,6 +132,3 @@ def check_args(sc, args):
             return False
     return True
 
-
-def nargs(sc):
-    return len(sc.args.replace("?", ""))

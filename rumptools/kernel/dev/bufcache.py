@@ -20,7 +20,6 @@ class BufCache:
         self.blksize = blksize
         self.blocks = OrderedDict()      # (id(disk), blkno) -> [data, dirty, disk]
         self.bytes = 0
-        self.hits = self.misses = self.writebacks = 0
 
     def _blklen(self, disk, blkno):
         return min(self.blksize, disk.size - blkno * self.blksize)
@@ -32,7 +31,6 @@ class BufCache:
         while b <= last:
             if (did, b) in blocks:
                 blocks.move_to_end((did, b))
-                self.hits += 1
                 b += 1
                 continue
             run_end = b
@@ -46,7 +44,6 @@ class BufCache:
                 chunk = bytearray(data[lo:lo + bs])
                 blocks[(did, i)] = [chunk, False, disk]
                 self.bytes += len(chunk)
-                self.misses += 1
             b = run_end + 1
 
     def read(self, disk, offset, n):
@@ -105,7 +102,6 @@ class BufCache:
             disk.write_sectors(blknos[i] * bs // disk.secsize, b"".join(parts))
             for b in blknos[i:j + 1]:
                 self.blocks[(did, b)][1] = False
-            self.writebacks += 1
             i = j + 1
 
     def _evict(self):
@@ -155,4 +151,5 @@ class BufCache:
             self.bytes -= len(self.blocks.pop(k)[0])
 
     def dirty_bytes(self):
+        """Bytes written to the cache and not yet to the disk."""
         return sum(len(d) for d, dirty, _ in self.blocks.values() if dirty)

@@ -35,7 +35,6 @@ def _detach(kernel, comp):
         remove_devnode(kernel, "rcgd%d%s" % (unit, part))
     kernel.devsw.pop(BMAJOR, None)
     kernel.devsw.pop(CMAJOR, None)
-    kernel.sync_hooks = [(o, f) for o, f in kernel.sync_hooks if o is not comp]
     del kernel.cgd, kernel.cgd_units
 
 

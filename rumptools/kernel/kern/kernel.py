@@ -58,7 +58,6 @@ class Kernel:
         self.sp_threads = 0
         self.fork_grace = 30
         self.procs = ProcTable(self)
-        self.booted = False
         self.halting = False
         self.boottime = host.wall_time()
         self.hostname = "rump-%05d.%s.rumpdomain" % (host.pid(), host.hostname()) \
@@ -89,7 +88,6 @@ class Kernel:
         with self.lock:
             for n, comp in comps:
                 self._attach(n, comp, "builtin")
-            self.booted = True
         self.callouts.running = True
         self.host.start_thread(self.callouts.thread_main, "callout")
 

@@ -24,3 +24,4 @@ class Component:
             self._detach(kernel, self)
         kernel.sysctl.remove_owner(self)
         kernel.remove_syscalls(self)
+        kernel.sync_hooks = [(o, f) for o, f in kernel.sync_hooks if o is not self]

@@ -7,9 +7,6 @@ descriptor table (or from a parked process, for fork).
 """
 from .files import FileTable
 
-SIGNAMES = {}  # filled lazily by signals module users
-
-
 class Lwp:
     __slots__ = ("proc", "lid", "cond", "wchan", "woken", "before_sleep_hook", "after_reply")
 

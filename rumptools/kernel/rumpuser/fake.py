@@ -5,8 +5,6 @@ from .host import Host
 
 
 class VirtualClock:
-    virtual = True
-
     def __init__(self, start=1000.0):
         self._now = start
         self._waiters = []          # conditions of callout threads to poke

@@ -12,8 +12,6 @@ import time
 class RealClock:
     """Monotonic seconds; callout threads wait on it with real timeouts."""
 
-    virtual = False
-
     def now(self):
         return time.monotonic()
 

@@ -83,7 +83,6 @@ def unmount_all(kernel):
 
 def _detach(kernel, comp):
     kernel.devsw.pop(MEM_MAJOR, None)
-    kernel.sync_hooks = [(o, f) for o, f in kernel.sync_hooks if o is not comp]
     kernel.etfs_register = None
 
 

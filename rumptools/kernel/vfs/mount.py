@@ -1,9 +1,6 @@
 """Mounts: a file system's root attached over a directory, and the mount table."""
 import itertools
 
-from ...sp import errnos
-from ...sp.errnos import RumpError
-
 _fsids = itertools.count(0x500)
 
 MNT_RDONLY = 0x1
@@ -58,7 +55,3 @@ class MountTable:
             if m.root is vp:
                 return m
         return None
-
-    def check_writable(self, vp):
-        if vp.mount is not None and vp.mount.readonly:
-            raise RumpError(errnos.EROFS)

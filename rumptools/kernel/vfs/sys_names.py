@@ -7,12 +7,12 @@ NetBSD kernel would report is the one returned.
 """
 from ...sp import errnos
 from ...sp.errnos import RumpError
+from ..kern.stat import S_IFMT
 from .mount import MNT_FORCE
-from .sysutil import (ACCESSPERMS, ALLPERMS, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, new_name, own,
-                      start_dir, vfs_of, vnode_of, writable)
+from ...sp.syscalls import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
+from .sysutil import ACCESSPERMS, ALLPERMS, new_name, own, start_dir, vfs_of, vnode_of, writable
 from .vnode import PATH_MAX, VBLK, VCHR, VDIR, VLNK, VREG, VTYPE_OF_IFMT
 
-S_IFMT = 0o170000
 
 
 # -- making names ---------------------------------------------------------------

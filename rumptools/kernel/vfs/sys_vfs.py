@@ -11,7 +11,8 @@ from ...sp import syscalls as sc
 from ...sp.errnos import RumpError
 from ..kern.files import NDFILE_MAX
 from . import sys_names
-from .sysutil import (ALLPERMS, AT_FDCWD, AT_SYMLINK_NOFOLLOW, FMASK, MAX_IO, O_ACCMODE,
+from ...sp.syscalls import AT_FDCWD, AT_SYMLINK_NOFOLLOW
+from .sysutil import (ALLPERMS, FMASK, MAX_IO, O_ACCMODE,
                       S_ISGID, S_ISTXT, S_ISUID, UTIME_NOW, UTIME_OMIT, new_name, now_ns, own,
                       start_dir, vfs_of, vnode_of, writable)
 from .vfs_file import VnodeFile, stat_of

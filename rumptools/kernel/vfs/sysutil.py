@@ -5,9 +5,9 @@ from ...sp.errnos import RumpError
 from .specfs import is_device
 from .vnode import VDIR
 
+from ...sp.syscalls import AT_FDCWD
+
 O_ACCMODE = 3
-AT_FDCWD = -100
-AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_SYMLINK_FOLLOW, AT_REMOVEDIR = 0x100, 0x200, 0x400, 0x800
 UTIME_NOW, UTIME_OMIT = -1, -2
 MAX_IO = 64 * 1024 * 1024
 S_ISUID, S_ISGID, S_ISTXT = 0o4000, 0o2000, 0o1000

@@ -7,6 +7,7 @@ from ...sp.errnos import RumpError
 from ...sp.syscalls import O_APPEND
 from ..kern.files import File
 from .specfs import is_device
+from .sysutil import writable
 from .vnode import VDIR, VREG
 
 SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
@@ -44,8 +45,7 @@ class VnodeFile(File):
         vp = self.vp
         if vp.vtype == VDIR:
             raise RumpError(errnos.EISDIR)
-        if vp.mount is not None and vp.mount.readonly and not is_device(vp):
-            raise RumpError(errnos.EROFS)
+        writable(vp)
         if self.flags & O_APPEND and vp.vtype == VREG:
             pos = vp.size            # IO_APPEND: pwrite appends too, as on NetBSD
         else:
