@@ -18,7 +18,8 @@ CIPHERS = (("aes-cbc", 128, "aes-128-cbc"), ("aes-cbc", 256, "aes-256-cbc"), ("a
 
 CONFIGURE = """
 import os, sys
-from rumptools.sp import client, cgdioctl as ci
+from rumptools.sp import client
+from rumptools.abi import cgdioctl as ci
 c = client.init("bench")
 fd = c.open("/dev/rcgd0d", 2, 0)
 if sys.argv[1] == "set":

@@ -69,7 +69,8 @@ def _clean(message):
 
 def connect(failure="prog init failed"):
     """Connect to RUMP_SERVER or exit with NetBSD's message (`prog init failed: ...`)."""
-    from ..sp import client, errnos
+    from ..sp import client
+    from ..abi import errnos
     try:
         return client.init(progname())
     except OSError as e:
@@ -78,5 +79,5 @@ def connect(failure="prog init failed"):
 
 def syscall_error(what, exc):
     """`prog: what: strerror` for a failed remote call, as err(3) prints it."""
-    from ..sp import errnos
+    from ..abi import errnos
     return "%s: %s" % (what, errnos.host_text(exc)) if what else errnos.host_text(exc)

@@ -95,7 +95,7 @@ def _rump_sysmod(progname):
         client = importlib.import_module("rumptools.sp.client")
     except ImportError as e:
         raise DiskError("rump client support is not available (%s)" % e) from None
-    from rumptools.sp.errnos import host_text
+    from rumptools.abi.errnos import host_text
     try:
         sysmod = client.init(progname)
     except OSError as e:

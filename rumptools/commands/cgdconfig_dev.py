@@ -1,7 +1,7 @@
 """rump.cgdconfig's kernel side: configure (from a params file or a raw key
 on stdin), verify, unconfigure and list cgd units of a rump kernel.
 
-The cgd ioctls travel by value (rumptools.sp.cgdioctl) on a raw cgd device
+The cgd ioctls travel by value (rumptools.abi.cgdioctl) on a raw cgd device
 opened in the kernel (/dev/rcgd0d for `cgd0`).  Verification reads the
 decrypted start of the cgd through that descriptor, in whole sectors; a unit
 that fails it is unconfigured again before the command exits, and nothing
@@ -10,7 +10,7 @@ errors and missing host files are reported without a server.
 """
 import re
 
-from ..sp import cgdioctl, errnos
+from ..abi import cgdioctl, errnos
 from .cgdconfig_keys import (Fail, Usage, derive, forget_shared, load_params,
                              out, params_path, reenter_matches, show_warnings,
                              stdin_bytes, strerror, uses_passphrase)

@@ -18,7 +18,7 @@ import sys
 
 from ..formats.cgdparams import (DEFAULT_KEYLEN, ParamsError, check_params,
                                  parse_params)
-from ..sp import errnos
+from ..abi import errnos
 
 CGD_DIR = "/etc/cgd"
 CGD_CONF = CGD_DIR + "/cgd.conf"

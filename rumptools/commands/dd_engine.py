@@ -23,7 +23,7 @@ import time
 from rumptools.formats import dd_summary
 from rumptools.formats.dd_args import NETBSD_OPEN_FLAGS
 from rumptools.formats.dd_summary import Stats
-from rumptools.sp import errnos
+from rumptools.abi import errnos
 
 PROGNAME = "rump.dd"
 USAGE = "usage: dd [operand ...]"

@@ -48,7 +48,7 @@ def _decode(raw):
 
 
 def _os_fail(exc, name):
-    from rumptools.sp.errnos import host_text
+    from rumptools.abi.errnos import host_text
     return Fail("%s: %s" % (name, host_text(exc)))
 
 

@@ -2,7 +2,7 @@
 import click
 
 from . import _cli
-from ..sp.syscalls import RB_DUMP, RB_HALT, RB_NOSYNC
+from ..abi.syscalls import RB_DUMP, RB_HALT, RB_NOSYNC
 
 USAGE = "usage: %s [-dhn]"
 

@@ -2,7 +2,7 @@
 import click
 
 from . import _cli
-from ..sp.syscalls import MODCTL_LOAD
+from ..abi.syscalls import MODCTL_LOAD
 
 USAGE = "Usage: %s [-f] [-P path] [-b var=boolean] [-i var=integer] [-s var=string] module"
 

@@ -2,7 +2,7 @@
 import click
 
 from . import _cli
-from ..sp.syscalls import MODCTL_STAT
+from ..abi.syscalls import MODCTL_STAT
 
 USAGE = "Usage: %s [-Aaen] [name]"
 

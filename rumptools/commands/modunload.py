@@ -2,7 +2,7 @@
 import click
 
 from . import _cli
-from ..sp.syscalls import MODCTL_UNLOAD
+from ..abi.syscalls import MODCTL_UNLOAD
 
 USAGE = "Usage: %s module"
 

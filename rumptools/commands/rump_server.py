@@ -15,8 +15,9 @@ import click
 
 from . import _cli
 from ..formats import drivespec
-from ..sp import errnos, url
-from ..sp.syscalls import RB_DUMP, RB_HALT
+from ..sp import url
+from ..abi import errnos
+from ..abi.syscalls import RB_DUMP, RB_HALT
 
 USAGE = "usage: %s [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl"
 MAXCPUS = 256

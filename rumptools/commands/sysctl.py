@@ -4,8 +4,8 @@ import sys
 import click
 
 from . import _cli
-from ..sp import errnos
-from ..sp.syscalls import SYSCTL_DESCRIBE, SYSCTL_READ, SYSCTL_WRITE
+from ..abi import errnos
+from ..abi.syscalls import SYSCTL_DESCRIBE, SYSCTL_READ, SYSCTL_WRITE
 
 USAGE = ("usage:\t%s [-dneq] [-x[x]|-r] variable ...\n"
          "\t%s [-ne] [-q] -w variable=value ...\n"

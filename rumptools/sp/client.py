@@ -17,10 +17,11 @@ import sys
 import threading
 import time
 
-from . import errnos, url, wire
-from .errnos import RumpError
-from .results import CONVERT
-from .syscalls import BY_METHOD
+from . import url, wire
+from ..abi import errnos
+from ..abi.errnos import RumpError
+from ..abi.results import CONVERT
+from ..abi.syscalls import BY_METHOD
 
 RETRY_NONE, RETRY_INFTIME, RETRY_ONCE, RETRY_DIE = 0, -1, -2, -3
 ENV_EXECFD = "RUMPCLIENT__EXECFD"
@@ -242,7 +243,7 @@ class Client:
 
     def _server_request(self, typ, arg):
         if typ == wire.RAISE:
-            from .signals import to_host
+            from ..abi.signals import to_host
             sig = to_host(arg)
             if sig is not None:
                 os.kill(os.getpid(), sig)

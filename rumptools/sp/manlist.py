@@ -5,7 +5,7 @@ writes them between the `.\\" BEGIN SYSCALL LIST` and `.\\" END SYSCALL LIST`
 lines of man/rump_sp.7; tests/unit/test_manpages.py checks that the page
 and the table agree.
 """
-from .syscalls import TABLE
+from ..abi.syscalls import TABLE
 
 BEGIN = '.\\" BEGIN SYSCALL LIST'
 END = '.\\" END SYSCALL LIST'

@@ -13,9 +13,10 @@ import socket
 import stat
 import threading
 
-from . import errnos, wire
-from .errnos import RumpError
-from .syscalls import BY_NUMBER, check_args
+from . import wire
+from ..abi import errnos
+from ..abi.errnos import RumpError
+from ..abi.syscalls import BY_NUMBER, check_args
 
 MAX_CLIENTS = 255
 MAX_SLEEPERS = 128

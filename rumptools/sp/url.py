@@ -8,7 +8,7 @@ import os
 import socket
 from collections import namedtuple
 
-from . import errnos
+from ..abi import errnos
 
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes on Linux, one for the NUL
 

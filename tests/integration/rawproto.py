@@ -3,7 +3,7 @@ import random
 import socket
 
 from rumptools.sp import wire
-from rumptools.sp.syscalls import BY_NAME
+from rumptools.abi.syscalls import BY_NAME
 
 
 def connect(path, timeout=5.0):

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl
 
 CONFIGURE = textwrap.dedent("""
     import sys
-    from rumptools.sp import client, cgdioctl as ci
+    from rumptools.sp import client
+    from rumptools.abi import cgdioctl as ci
     c = client.init("cfg")
     fd = c.open("/dev/rcgd0d", 2, 0)
     alg, bits, key = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])

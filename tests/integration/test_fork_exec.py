@@ -29,7 +29,8 @@ def test_fork_shares_descriptors(server):
 
 EXEC_PARENT = textwrap.dedent("""
     import os, sys
-    from rumptools.sp import client, syscalls
+    from rumptools.sp import client
+    from rumptools.abi import syscalls
     c = client.init("before")
     r, w = c.pipe2(0)
     keep = c.dup(w)
@@ -41,7 +42,8 @@ EXEC_PARENT = textwrap.dedent("""
 """)
 EXEC_CHILD = textwrap.dedent("""
     import sys
-    from rumptools.sp import client, errnos
+    from rumptools.sp import client
+    from rumptools.abi import errnos
     c = client.init("after")
     pid, r, w, keep = map(int, sys.argv[1:])
     assert c.getpid() == pid, "exec keeps the kernel process"
@@ -63,7 +65,8 @@ def test_exec_keeps_process_and_closes_cloexec(server):
 
 
 def test_unknown_fork_cookie_refused(server):
-    from rumptools.sp import client, url, errnos, wire
+    from rumptools.sp import client, url, wire
+    from rumptools.abi import errnos
     c = client.Client(url.parse(server.url), "x")
     try:
         c.connect(wire.HS_FORK, b"\0" * 16)

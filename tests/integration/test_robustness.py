@@ -8,7 +8,7 @@ import threading
 import time
 
 from rumptools.sp import client as spclient, url as spurl, wire
-from rumptools.sp.syscalls import SYSCTL_READ
+from rumptools.abi.syscalls import SYSCTL_READ
 
 from tests.integration import rawproto
 

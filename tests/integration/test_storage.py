@@ -119,7 +119,8 @@ def test_disk_edges(servers, tmp_path):
                 "-d", "key=/reg,hostpath=f.img,type=reg", name="edges")
     (tmp_path / "f.img").write_bytes(b"hello host file")
     code = textwrap.dedent("""
-        from rumptools.sp import client, errnos
+        from rumptools.sp import client
+        from rumptools.abi import errnos
         c = client.init("edges")
         out = []
         b = c.open("/blk", 2, 0)

@@ -3,8 +3,8 @@ import threading
 
 from rumptools.kernel.kern.kernel import Kernel
 from rumptools.kernel.rumpuser.fake import FakeHost
-from rumptools.sp.errnos import RumpError
-from rumptools.sp.syscalls import BY_METHOD
+from rumptools.abi.errnos import RumpError
+from rumptools.abi.syscalls import BY_METHOD
 
 
 def boot(*components, **kw):

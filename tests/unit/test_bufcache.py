@@ -5,8 +5,8 @@ from hypothesis import strategies as st
 
 from rumptools.kernel.dev.bufcache import BufCache
 from rumptools.kernel.dev.disk import Disk, block_read, block_write, raw_read, raw_write
-from rumptools.sp import errnos as E
-from rumptools.sp.errnos import RumpError
+from rumptools.abi import errnos as E
+from rumptools.abi.errnos import RumpError
 
 
 class MemDisk(Disk):

@@ -1,7 +1,7 @@
 """Tests for rump.cgdconfig, in process with click's CliRunner.
 
 The rump kernel is a fake client object (FakeKernel): /dev/rcgd<N>d devices
-over in-memory disks, the cgd ioctls by value as rumptools.sp.cgdioctl
+over in-memory disks, the cgd ioctls by value as rumptools.abi.cgdioctl
 describes them, and decrypted reads through the real cgd ciphers.  Disks are
 prepared by encrypting a plaintext (a disklabel, an MBR, an FFS magic) under
 the key a params file and passphrase give, as a configured cgd would have
@@ -27,8 +27,8 @@ from rumptools.formats import disklabel as dl
 from rumptools.formats.cgdparams import (DEFAULT_KEYLEN, KeyGen, Params,
                                          bits_encode, format_params,
                                          parse_params)
-from rumptools.sp import cgdioctl, errnos
-from rumptools.sp.errnos import RumpError
+from rumptools.abi import cgdioctl, errnos
+from rumptools.abi.errnos import RumpError
 
 REPO = Path(__file__).resolve().parents[2]
 SALT = bytes(range(16))

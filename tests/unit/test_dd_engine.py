@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings, strategies as s
 
 from rumptools.commands.dd import run
 from rumptools.formats import dd_tables
-from rumptools.sp import errnos
-from rumptools.sp.errnos import RumpError
+from rumptools.abi import errnos
+from rumptools.abi.errnos import RumpError
 
 GNU_DD = shutil.which("dd")
 needs_gnu_dd = pytest.mark.skipif(GNU_DD is None, reason="no host dd")

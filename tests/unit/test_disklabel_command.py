@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from rumptools.commands.disklabel import cli
 from rumptools.formats import disklabel as dl
 from rumptools.formats.disklabel import Label, Partition
-from rumptools.sp.errnos import RumpError
+from rumptools.abi.errnos import RumpError
 from tests.tutorial_labels import TUTORIAL_SHOW
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,9 +4,9 @@ import pytest
 from rumptools.kernel.kern import components
 from rumptools.kernel.kern.kernel import ComponentError, Kernel
 from rumptools.kernel.rumpuser.fake import FakeHost
-from rumptools.sp import errnos
-from rumptools.sp.errnos import RumpError
-from rumptools.sp import syscalls as sc
+from rumptools.abi import errnos
+from rumptools.abi.errnos import RumpError
+from rumptools.abi import syscalls as sc
 
 from .kernelkit import boot, call, call_in_thread, spawn, wait_until
 

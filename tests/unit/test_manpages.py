@@ -57,7 +57,7 @@ def test_rump_sp_syscall_list_is_generated_from_the_table():
 
 
 def test_syscall_list_names_every_entry():
-    from rumptools.sp.syscalls import TABLE
+    from rumptools.abi.syscalls import TABLE
     text = render_syscall_list()
     for sc in TABLE:
         assert ".It Sy %s Pq %d\n" % (sc.name, sc.number) in text

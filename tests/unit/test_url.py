@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-from rumptools.sp import errnos, url
+from rumptools.sp import url
+from rumptools.abi import errnos
 
 
 def test_unix_relative_becomes_absolute(tmp_path):

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from rumptools.kernel.kern.stat import FIELDS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG
-from rumptools.sp import errnos as E
-from rumptools.sp.errnos import RumpError
-from rumptools.sp.syscalls import O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY
+from rumptools.abi import errnos as E
+from rumptools.abi.errnos import RumpError
+from rumptools.abi.syscalls import O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY
 
 from .kernelkit import boot, call, spawn
 

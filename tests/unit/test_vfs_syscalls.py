@@ -11,9 +11,9 @@ import pytest
 
 from rumptools.kernel.kern.stat import FIELDS, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
 from rumptools.kernel.vfs.vnode import makedev
-from rumptools.sp import errnos as E
-from rumptools.sp.errnos import RumpError
-from rumptools.sp.syscalls import (AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD,
+from rumptools.abi import errnos as E
+from rumptools.abi.errnos import RumpError
+from rumptools.abi.syscalls import (AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD,
                                    F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_APPEND, O_CLOEXEC, O_CREAT,
                                    O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
                                    SEEK_CUR, SEEK_END, SEEK_SET)

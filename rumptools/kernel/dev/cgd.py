@@ -7,9 +7,9 @@ ciphertext and plaintext views never mix. Block nodes are cached in the
 buffer cache (flushed by sync, unconfigure and halt); raw nodes are not.
 Minor numbers: unit * 16 + partition.
 """
-from ...sp import cgdioctl as ci
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import cgdioctl as ci
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from .disk import Disk, block_read, block_write, raw_read, raw_write
 from .partition import Window, partition_extent
 

@@ -1,5 +1,5 @@
 """The `rumpdev_cgd` component: cgd units with /dev/cgdN? and /dev/rcgdN? nodes."""
-from ...sp import cgdioctl as ci
+from ...abi import cgdioctl as ci
 from ..kern.module import Component
 from ..vfs.component import add_devnode, remove_devnode
 from ..vfs.vnode import VBLK, VCHR
@@ -28,7 +28,7 @@ def _attach(kernel, comp):
 def _detach(kernel, comp):
     drv = kernel.cgd
     if any(u.disk is not None for u in drv.units):
-        from ...sp.errnos import RumpError
+        from ...abi.errnos import RumpError
         raise RumpError(16)
     for unit, i, part in _nodes():
         remove_devnode(kernel, "cgd%d%s" % (unit, part))

@@ -7,8 +7,8 @@ may be unaligned. Both clamp at the end of the disk (short counts, and
 ENOSPC for a write that starts past it). Raw access first writes back and
 forgets cached blocks it overlaps, so the two views never disagree.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 
 
 class Disk:

@@ -1,6 +1,6 @@
 """Host-file disks: a window [offset, offset+size) of a host file as a Disk."""
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from .disk import Disk
 
 

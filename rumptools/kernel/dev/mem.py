@@ -1,6 +1,6 @@
 """The memory devices /dev/null and /dev/zero (major 2, minors 2 and 12, as on NetBSD)."""
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 
 MEM_MAJOR = 2
 MINOR_NULL, MINOR_ZERO = 2, 12

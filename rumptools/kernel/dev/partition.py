@@ -3,8 +3,8 @@
 With no label on the disk, partitions a and d (RAW_PART) both cover the
 whole disk, as the fictitious label NetBSD gives a fresh cgd.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from .disk import Disk
 
 LABEL_BYTES = 8192

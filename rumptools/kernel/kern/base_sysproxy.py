@@ -12,7 +12,7 @@ def _attach(kernel, comp):
 
     def set_grace(v):
         if v < 0:
-            from ...sp.errnos import RumpError
+            from ...abi.errnos import RumpError
             raise RumpError(22)
         kernel.fork_grace = v
 

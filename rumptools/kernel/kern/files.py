@@ -5,8 +5,8 @@ with uniform operations; subclasses override what they support. Files are
 reference counted: dup, fork and descriptor passing share one File, and the
 last close releases it. Kernel lock held throughout.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 
 FMASK_RW = 3
 NDFILE_MAX = 1024

@@ -7,8 +7,8 @@ import importlib
 import threading
 import traceback
 
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from . import components as registry
 from .callout import Callouts
 from .proc import ProcTable
@@ -195,7 +195,7 @@ class Kernel:
 
     def reboot(self, howto):
         """The kernel half of reboot(2): sync unless RB_NOSYNC, run shutdown hooks."""
-        from ...sp.syscalls import RB_NOSYNC
+        from ...abi.syscalls import RB_NOSYNC
         with self.lock:
             if self.halting:
                 return

@@ -3,9 +3,9 @@
 Writing with no reader left fails with EPIPE and raises SIGPIPE in the
 writing client, as a kernel does.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
-from ...sp.syscalls import O_NONBLOCK, O_RDONLY, O_WRONLY
+from ...abi import errnos
+from ...abi.errnos import RumpError
+from ...abi.syscalls import O_NONBLOCK, O_RDONLY, O_WRONLY
 from .files import File
 
 PIPE_BUF_MAX = 65536

@@ -8,8 +8,8 @@ works) or by its process exiting (EINTR).
 """
 import threading
 
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 
 _current = threading.local()
 

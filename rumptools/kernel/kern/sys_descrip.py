@@ -1,7 +1,7 @@
 """Descriptor syscalls that work on any File: read write close dup dup2 fcntl pipe2."""
-from ...sp import errnos
-from ...sp import syscalls as sc
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi import syscalls as sc
+from ...abi.errnos import RumpError
 from .pipe import make_pipe
 
 MAX_IO = 64 * 1024 * 1024

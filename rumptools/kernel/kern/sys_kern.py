@@ -1,7 +1,7 @@
 """Kernel-wide syscalls: getpid, nanosleep, __sysctl, modctl, reboot."""
-from ...sp import errnos
-from ...sp import syscalls as sc
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi import syscalls as sc
+from ...abi.errnos import RumpError
 from .kernel import ComponentError
 
 

@@ -4,8 +4,8 @@ Components add their nodes when attached and lose them when detached, so
 `vfs.*` exists only with rumpvfs, `net.*` only with the network stack.
 Kernel lock held by callers.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 
 NODE, INT, QUAD, STRING, BOOL = "node", "int", "quad", "string", "bool"
 F_WRITABLE, F_HEX, F_UNSIGNED = 1, 2, 4

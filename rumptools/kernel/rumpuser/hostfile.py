@@ -7,7 +7,7 @@ import errno
 import os
 import stat
 
-from ...sp.errnos import RumpError, from_host
+from ...abi.errnos import RumpError, from_host
 
 
 def _wrap(exc):

@@ -5,8 +5,8 @@ keys are block devices cached in the buffer cache, type=chr raw devices
 (sector-aligned I/O), type=reg plain files read and written straight through.
 Errors carry `stage`, the step rump_server names when it reports them.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from ..dev.bufcache import BufCache
 from ..dev.disk import block_read, block_write, raw_read, raw_write
 from ..dev.hostdisk import HostDisk

@@ -13,8 +13,8 @@ on the whole path. Kernel lock held.
 """
 from collections import namedtuple
 
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from .vnode import NAME_MAX, PATH_MAX, VDIR, VLNK
 
 MAXSYMLINKS = 32

@@ -9,8 +9,8 @@ file's bytes are given back when its last name and last open are gone.
 """
 import itertools
 
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from .mount import Mount
 from .specfs import SpecOps
 from .vnode import DT, VBLK, VCHR, VDIR, VFIFO, VLNK, VREG, VSOCK, Vnode

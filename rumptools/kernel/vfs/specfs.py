@@ -4,8 +4,8 @@ The switch (kernel.devsw) maps a major number to a driver object with
 open/close/read/write/ioctl/fsync/size taking (minor, ..., raw); raw is True
 for character (raw) nodes and False for block nodes.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from .vnode import VBLK, VCHR, major, minor
 
 

@@ -5,11 +5,11 @@ DELETE or RENAME of a last component: no link followed there unless the
 path ends in '/') and checks in NetBSD's order, so that the first error a
 NetBSD kernel would report is the one returned.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from ..kern.stat import S_IFMT
 from .mount import MNT_FORCE
-from ...sp.syscalls import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
+from ...abi.syscalls import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
 from .sysutil import ACCESSPERMS, ALLPERMS, new_name, own, start_dir, vfs_of, vnode_of, writable
 from .vnode import PATH_MAX, VBLK, VCHR, VDIR, VLNK, VREG, VTYPE_OF_IFMT
 

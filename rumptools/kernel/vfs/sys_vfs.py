@@ -6,12 +6,12 @@ chown clears set-id bits). Every client is root, so access checks reduce to
 what exists and what is read-only. Names, directories and mounts are in
 sys_names; HANDLERS here is the whole table of the rumpvfs component.
 """
-from ...sp import errnos
-from ...sp import syscalls as sc
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi import syscalls as sc
+from ...abi.errnos import RumpError
 from ..kern.files import NDFILE_MAX
 from . import sys_names
-from ...sp.syscalls import AT_FDCWD, AT_SYMLINK_NOFOLLOW
+from ...abi.syscalls import AT_FDCWD, AT_SYMLINK_NOFOLLOW
 from .sysutil import (ALLPERMS, FMASK, MAX_IO, O_ACCMODE,
                       S_ISGID, S_ISTXT, S_ISUID, UTIME_NOW, UTIME_OMIT, new_name, now_ns, own,
                       start_dir, vfs_of, vnode_of, writable)

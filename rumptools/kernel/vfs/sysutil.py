@@ -1,11 +1,11 @@
 """Helpers shared by the file system calls: where a path starts, which vnode a
 descriptor holds, read-only checks, the clock, the flags NetBSD keeps."""
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from .specfs import is_device
 from .vnode import VDIR
 
-from ...sp.syscalls import AT_FDCWD
+from ...abi.syscalls import AT_FDCWD
 
 O_ACCMODE = 3
 UTIME_NOW, UTIME_OMIT = -1, -2

@@ -2,9 +2,9 @@
 
 For a directory the offset is a readdir cookie. Kernel lock held.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
-from ...sp.syscalls import O_APPEND
+from ...abi import errnos
+from ...abi.errnos import RumpError
+from ...abi.syscalls import O_APPEND
 from ..kern.files import File
 from .specfs import is_device
 from .sysutil import writable

@@ -5,8 +5,8 @@ the base class answers the rest with the errno a kernel would give.
 Directory operations take names (one component, no '/'); path walking is
 namei's job. Kernel lock held throughout.
 """
-from ...sp import errnos
-from ...sp.errnos import RumpError
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from ..kern import stat as st
 
 VNON, VREG, VDIR, VBLK, VCHR, VLNK, VSOCK, VFIFO = range(8)
