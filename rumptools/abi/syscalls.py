@@ -27,7 +27,14 @@ TABLE = (
        "read (op 0), write (op 1) or describe (op 2) a sysctl node by dotted name"),
     _S(208, "reboot", "reboot", "i?s", "", False, "halt the kernel (RB_HALT, RB_NOSYNC, RB_DUMP)"),
     _S(246, "modctl", "modctl", "i?v", "value", False, "load (0), unload (1) or list (2) kernel modules"),
+    _S(209, "poll", "poll", "v?i", "revents", True,
+       "wait for events on a list of (fd, events) pairs; timeout in ms, None or -1 for ever; "
+       "one revents per pair"),
+    _S(417, "__select50", "select", "?v?v?v?i", "readable writable exceptional", True,
+       "wait until descriptors of three lists are ready; timeout in microseconds, None for ever"),
     _S(430, "__nanosleep50", "nanosleep", "i", "remaining", True, "sleep for a number of nanoseconds"),
+    _S(437, "__pollts50", "pollts", "v?i", "revents", True,
+       "poll with a timeout in nanoseconds (None for ever); the signal mask stays with the client"),
     _S(453, "pipe2", "pipe2", "i", "fd fd", False, "make a pipe"),
     # file system (rumpvfs)
     _S(5, "open", "open", "sii", "fd", False, "open or create a file (NetBSD O_* flags)"),

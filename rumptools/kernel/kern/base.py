@@ -1,5 +1,6 @@
-"""The `rump` base component: identity sysctl nodes and the core syscalls."""
-from . import sys_descrip, sys_kern
+"""The `rump` base component: identity sysctl nodes and the core syscalls
+(descriptors, pipes, poll/select, sleep, sysctl, modules, reboot)."""
+from . import sys_descrip, sys_kern, sys_select
 from .kernel import KERNEL_IDENT, OSRELEASE, OSREVISION, OSTYPE
 from .module import Component
 from .sysctl import BOOL, INT, QUAD, STRING
@@ -49,7 +50,9 @@ def _attach(kernel, comp):
     s.add("hw.byteorder", INT, 1234, owner=comp, desc="System byte order")
     s.add("kern.rump.verbose", BOOL, 1 if kernel.verbose else 0, owner=comp,
           desc="Boot messages on the console (-v)")
-    for table in (sys_descrip.HANDLERS, sys_kern.HANDLERS):
+    s.add("kern.rump.callouts", INT, getter=kernel.callouts.pending, owner=comp,
+          desc="Callouts armed on the kernel clock (stopped ones are removed at once)")
+    for table in (sys_descrip.HANDLERS, sys_kern.HANDLERS, sys_select.HANDLERS):
         for nr, fn in table.items():
             kernel.add_syscall(nr, fn, comp)
 

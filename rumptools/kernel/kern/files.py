@@ -46,6 +46,9 @@ class File:
         raise RumpError(errnos.EOPNOTSUPP)
 
     def poll(self, events):
+        """The events of `events` ready now (POLL* bits, plus POLLHUP/POLLERR
+        unasked). For what is not ready, record the object's SelInfo with
+        selinfo.selrecord(curlwp(), sip) and selnotify it when that changes."""
         return 0
 
     def fsync(self):

@@ -1,7 +1,11 @@
 """The kernel object: boot, components, syscall switch, reboot.
 
 Locking rule: Kernel.lock guards everything reachable from here. Syscall
-handlers, component attach/detach, callouts and sync hooks run with it held.
+handlers, component attach/detach, callouts, softint handlers and sync hooks
+run with it held. Threads of the kernel: the callout thread (callout.py)
+and the softint thread (softint.py), both started at boot and stopped at
+reboot. A host thread (a receive loop, a disk completion) never takes the
+lock to change state: it hands work to a softint or a PktQueue.
 """
 import importlib
 import threading
@@ -13,6 +17,7 @@ from . import components as registry
 from .callout import Callouts
 from .proc import ProcTable
 from .sleepq import SleepQueues, set_curlwp
+from .softint import Softints
 from .sysctl import SysctlTree
 
 OSTYPE = "NetBSD"
@@ -46,6 +51,8 @@ class Kernel:
         self._console = console
         self.lock = threading.Lock()
         self.callouts = Callouts(self.lock, host.clock)
+        self.callouts.report = self.console
+        self.softints = Softints(self.lock, self.console)
         self.sleepq = SleepQueues(self.lock, self.callouts)
         self.sysctl = SysctlTree()
         self.syscalls = {}          # number -> (handler, owner)
@@ -90,6 +97,7 @@ class Kernel:
                 self._attach(n, comp, "builtin")
         self.callouts.running = True
         self.host.start_thread(self.callouts.thread_main, "callout")
+        self.softints.start(self.host)
 
     def _import(self, name):
         entry = registry.REGISTRY.get(name)
@@ -213,3 +221,4 @@ class Kernel:
                 if proc.pid != 1:
                     self.procs.exit(proc)
         self.callouts.stop()
+        self.softints.stop()

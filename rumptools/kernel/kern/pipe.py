@@ -1,22 +1,32 @@
 """Pipes: a bounded byte queue between two Files. Readers and writers sleep.
 
 Writing with no reader left fails with EPIPE and raises SIGPIPE in the
-writing client, as a kernel does.
+writing client, as a kernel does. poll follows NetBSD's pipe_poll: the read
+end is readable with data or at end of file, the write end writable with
+PIPE_BUF bytes of room or with no reader left (the write then fails at
+once), and a closed peer adds POLLHUP whatever was asked. Each direction has
+a selinfo record that changes of state notify. Kernel lock held throughout.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ...abi.syscalls import O_NONBLOCK, O_RDONLY, O_WRONLY
+from ...abi.poll import POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from .files import File
+from .selinfo import SelInfo, selnotify, selrecord
+from .sleepq import curlwp
 
 PIPE_BUF_MAX = 65536
+PIPE_BUF = 512          # a write of this much is atomic; poll wants this much room
 SIGPIPE = 13
 
 
 class PipeBuffer:
-    def __init__(self):
+    def __init__(self, kernel):
         self.data = bytearray()
         self.readers = 1
         self.writers = 1
+        self.rsel = SelInfo(kernel)     # readers poll here: data arrived, writer gone
+        self.wsel = SelInfo(kernel)     # writers poll here: room appeared, reader gone
 
 
 class PipeEnd(File):
@@ -39,6 +49,7 @@ class PipeEnd(File):
         chunk = bytes(p.data[:n])
         del p.data[:n]
         self.kernel.sleepq.wakeup(p)
+        selnotify(p.wsel, POLLOUT)
         return chunk
 
     def write(self, data, offset=None):
@@ -46,7 +57,6 @@ class PipeEnd(File):
             raise RumpError(errnos.ESPIPE)
         p = self.pipe
         done = 0
-        from .sleepq import curlwp
         while done < len(data):
             if p.readers == 0:
                 lwp = curlwp()
@@ -66,18 +76,26 @@ class PipeEnd(File):
             p.data += data[done:done + room]
             done += min(room, len(data) - done)
             self.kernel.sleepq.wakeup(p)
+            selnotify(p.rsel, POLLIN)
         return done
 
     def poll(self, events):
-        from .poll import POLLIN, POLLOUT, POLLHUP, POLLRDNORM, POLLWRNORM
         p = self.pipe
         rev = 0
-        if self.readable() and (p.data or p.writers == 0):
-            rev |= events & (POLLIN | POLLRDNORM)
-        if self.writable() and len(p.data) < PIPE_BUF_MAX:
-            rev |= events & (POLLOUT | POLLWRNORM)
-        if (self.readable() and p.writers == 0) or (self.writable() and p.readers == 0):
-            rev |= POLLHUP
+        if self.readable():
+            if p.writers == 0:
+                rev |= (events & (POLLIN | POLLRDNORM)) | POLLHUP
+            elif p.data:
+                rev |= events & (POLLIN | POLLRDNORM)
+            elif events & (POLLIN | POLLRDNORM):
+                selrecord(curlwp(), p.rsel)
+        elif self.writable():
+            if p.readers == 0:
+                rev |= (events & (POLLOUT | POLLWRNORM)) | POLLHUP
+            elif PIPE_BUF_MAX - len(p.data) >= PIPE_BUF:
+                rev |= events & (POLLOUT | POLLWRNORM)
+            elif events & (POLLOUT | POLLWRNORM):
+                selrecord(curlwp(), p.wsel)
         return rev
 
     def stat(self):
@@ -91,9 +109,11 @@ class PipeEnd(File):
         else:
             p.writers -= 1
         self.kernel.sleepq.wakeup(p)
+        selnotify(p.rsel, POLLHUP)
+        selnotify(p.wsel, POLLHUP)
 
 
 def make_pipe(kernel, flags):
-    p = PipeBuffer()
+    p = PipeBuffer(kernel)
     extra = flags & O_NONBLOCK
     return PipeEnd(kernel, p, O_RDONLY | extra), PipeEnd(kernel, p, O_WRONLY | extra)

@@ -8,14 +8,18 @@ descriptor table (or from a parked process, for fork).
 from .files import FileTable
 
 class Lwp:
-    __slots__ = ("proc", "lid", "cond", "wchan", "woken", "before_sleep_hook", "after_reply")
+    __slots__ = ("proc", "lid", "cond", "wchan", "woken", "wokenby", "timer", "selrecs",
+                 "before_sleep_hook", "after_reply")
 
     def __init__(self, proc, lid):
         self.proc = proc
         self.lid = lid
         self.cond = None
-        self.wchan = None
+        self.wchan = None           # the channels slept on (a tuple) while asleep
         self.woken = None
+        self.wokenby = None         # the channel whose wakeup ended the last sleep
+        self.timer = None           # this LWP's sleep timeout (a Callout, made on first use)
+        self.selrecs = None         # poll/select: selinfo records noted during a scan
         self.before_sleep_hook = None
         self.after_reply = None     # run by sysproxy once the reply is on the wire
 

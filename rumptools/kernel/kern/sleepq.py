@@ -1,10 +1,20 @@
-"""The kernel lock, sleep and wakeup.
+"""The kernel lock, sleep and wakeup, on one channel or several.
 
 Locking rule: one lock (Kernel.lock) guards all kernel state. A syscall
 handler runs with it held. tsleep() releases it while the LWP sleeps and
 takes it back before returning, so code around a sleep must re-check state.
-An LWP is woken by wakeup(chan), by its timeout (a callout, so virtual time
-works) or by its process exiting (EINTR).
+Checking a condition and going to sleep happen under the lock without a
+gap, so a wakeup cannot be lost between them.
+
+An LWP sleeps on one channel (tsleep) or on several at once (tsleep_multi:
+poll/select sleep on every selinfo their descriptors recorded; a socket
+may wait for data or for an error). It is woken by wakeup(chan) on any of
+them, by its timeout (its own Callout on the kernel clock, re-armed per
+sleep and stopped on every exit from it, so virtual time works and no
+timer outlives its sleep) or by its process exiting (EINTR).
+
+Only LWPs (syscalls) sleep. Callout handlers and softint handlers must not;
+host threads never touch sleep queues (they hand work to a softint).
 """
 import threading
 
@@ -35,6 +45,17 @@ class SleepQueues:
         Raises EINTR if the process is exiting (with intr), EWOULDBLOCK
         (EAGAIN) on timeout.
         """
+        self._sleep((chan,), timo, intr)
+
+    def tsleep_multi(self, chans, timo=None, intr=True):
+        """Sleep until any of chans is woken; returns that channel.
+
+        With no channels, only the timeout or an exit ends the sleep.
+        Errors as tsleep().
+        """
+        return self._sleep(tuple(chans), timo, intr)
+
+    def _sleep(self, chans, timo, intr):
         lwp = curlwp()
         if lwp is None:
             raise RuntimeError("tsleep outside an LWP")
@@ -43,13 +64,23 @@ class SleepQueues:
         lwp.before_sleep()
         if lwp.cond is None:
             lwp.cond = threading.Condition(self.lock)
-        lwp.wchan = chan
+        lwp.wchan = chans
         lwp.woken = None
-        self.queues.setdefault(chan, set()).add(lwp)
+        lwp.wokenby = None
+        queues = self.queues
+        for chan in chans:
+            q = queues.get(chan)
+            if q is None:
+                queues[chan] = {lwp}
+            else:
+                q.add(lwp)
         self.sleepers += 1
         timer = None
         if timo is not None:
-            timer = self.callouts.schedule(timo, self._timeout, lwp)
+            timer = lwp.timer
+            if timer is None:
+                timer = lwp.timer = self.callouts.callout(self._timeout, lwp)
+            timer.schedule(timo)
         try:
             while lwp.woken is None:
                 if intr and lwp.proc.exiting:
@@ -58,23 +89,29 @@ class SleepQueues:
                 lwp.cond.wait()
         finally:
             self.sleepers -= 1
-            q = self.queues.get(chan)
-            if q is not None:
-                q.discard(lwp)
-                if not q:
-                    del self.queues[chan]
+            for chan in chans:
+                q = queues.get(chan)
+                if q is not None:
+                    q.discard(lwp)
+                    if not q:
+                        del queues[chan]
             if timer is not None:
-                self.callouts.cancel(timer)
+                timer.stop()
             lwp.wchan = None
         if lwp.woken == "timeout":
             raise RumpError(errnos.EAGAIN)
         if lwp.woken == "intr":
             raise RumpError(errnos.EINTR)
+        return lwp.wokenby
 
     def wakeup(self, chan):
-        for lwp in self.queues.get(chan, ()):
+        q = self.queues.get(chan)
+        if not q:
+            return
+        for lwp in q:
             if lwp.woken is None:
                 lwp.woken = "wakeup"
+                lwp.wokenby = chan
                 lwp.cond.notify()
 
     def _timeout(self, lwp):

@@ -1,4 +1,13 @@
-"""A fake host for unit tests: virtual time that only moves when a test says so."""
+"""A fake host for unit tests: virtual time that only moves when a test says so.
+
+The callout thread sleeps on the virtual clock with no timeout at all: it
+wakes when an arming makes an earlier deadline (the callouts notify it) or
+when a test advances time (advance() notifies every thread waiting on the
+clock). It never polls.
+
+advance() takes the waiting threads' locks to notify them, so it must be
+called without the kernel lock held (tests call it from their own thread).
+"""
 import threading
 
 from .host import Host
@@ -7,22 +16,29 @@ from .host import Host
 class VirtualClock:
     def __init__(self, start=1000.0):
         self._now = start
-        self._waiters = []          # conditions of callout threads to poke
+        self._waiters = []          # conditions of threads sleeping on this clock
         self._guard = threading.Lock()
 
     def now(self):
         return self._now
 
     def wait(self, cond, deadline):
+        """Sleep on cond (its lock held) until notified; time passes only by advance()."""
         with self._guard:
             if cond not in self._waiters:
                 self._waiters.append(cond)
         if deadline is None or deadline > self._now:
-            cond.wait(0.05)
+            cond.wait()
 
     def advance(self, seconds, kernel=None):
-        """Move time forward; with a kernel, run its due callouts before returning."""
-        self._now += seconds
+        """Move time forward and wake the threads sleeping on the clock; with a
+        kernel, also run its due callouts before returning."""
+        with self._guard:
+            self._now += seconds
+            waiters = list(self._waiters)
+        for cond in waiters:
+            with cond:
+                cond.notify_all()
         if kernel is not None:
             kernel.callouts.run_due()
 

@@ -2,10 +2,14 @@
 
 The switch (kernel.devsw) maps a major number to a driver object with
 open/close/read/write/ioctl/fsync/size taking (minor, ..., raw); raw is True
-for character (raw) nodes and False for block nodes.
+for character (raw) nodes and False for block nodes. A driver may also have
+poll(minor, events) (d_poll, with selrecord/selnotify as in selinfo.py);
+without one a character device is always ready (NetBSD's seltrue), and
+block devices are always ready (genfs_poll).
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
+from ...abi.poll import SELTRUE
 from .vnode import VBLK, VCHR, major, minor
 
 
@@ -45,6 +49,14 @@ class SpecOps:
 
     def fsync(self):
         self._drv().fsync(minor(self.rdev))
+
+    def poll(self, events):
+        if self.vtype == VCHR:
+            drv = self._drv()
+            poll = getattr(drv, "poll", None)
+            if poll is not None:
+                return poll(minor(self.rdev), events)
+        return events & SELTRUE
 
     def truncate(self, size):
         return None          # O_TRUNC on a device does nothing

@@ -76,6 +76,11 @@ class VnodeFile(File):
     def stat(self):
         return stat_of(self.vp)
 
+    def poll(self, events):
+        """VOP_POLL: files and directories are always ready (genfs_poll);
+        a character device asks its driver (spec_poll)."""
+        return self.vp.poll(events)
+
     def fsync(self):
         self.vp.fsync()
 

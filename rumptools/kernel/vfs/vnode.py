@@ -7,6 +7,7 @@ namei's job. Kernel lock held throughout.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
+from ...abi.poll import SELTRUE
 from ..kern import stat as st
 
 VNON, VREG, VDIR, VBLK, VCHR, VLNK, VSOCK, VFIFO = range(8)
@@ -76,6 +77,10 @@ class Vnode:
         if self.vtype == VDIR:
             raise RumpError(errnos.EISDIR)
         raise RumpError(errnos.EOPNOTSUPP)
+
+    def poll(self, events):
+        """VOP_POLL: plain files and directories are always ready (genfs_poll)."""
+        return events & SELTRUE
 
     def truncate(self, size):
         if self.vtype == VDIR:
