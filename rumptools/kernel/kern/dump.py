@@ -35,7 +35,8 @@ def render(kernel):
                % (len(kernel.procs), kernel.nlwps, kernel.nfiles, kernel.nclients))
     for pid, proc in sorted(kernel.procs.procs.items()):
         out.append("  pid %5d  %-16s fds %-4d lwps %d" % (pid, proc.comm, len(proc.files), len(proc.lwps)))
-    out.append("pending callouts: %d" % kernel.callouts.pending())
+    out.append("pending callouts: %d  fired: %d" % (kernel.callouts.pending(), kernel.callouts.fired))
+    out.append("softints scheduled: %d" % len(kernel.softints.pending))
     out.append("")
     out.append("== threads ==")
     names = {t.ident: t.name for t in threading.enumerate()}

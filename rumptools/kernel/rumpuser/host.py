@@ -2,6 +2,13 @@
 
 The rumpuser package is the only part of the kernel that touches the host.
 Tests hand the kernel a FakeHost (fake.py) instead, with virtual time.
+
+Threads started here for host I/O (a tap or shmif receive loop, a disk
+completion) are host threads: they do not hold the kernel lock and never
+change kernel state themselves; they hand their work to a softint or a
+PktQueue (kern/softint.py), which runs it under the kernel lock. The
+callout thread sleeps on the clock until the next deadline (RealClock.wait
+with a timeout), or until an arming of an earlier one notifies it.
 """
 import os
 import socket
