@@ -167,7 +167,7 @@ def test_real_clock_thread_sleeps_until_the_deadline():
         with k.lock:
             k.callouts.schedule(0.05, got.append, "near")
         assert wait_until(lambda: got == ["near"])
-        assert k.callouts.wakeups <= base + 3
+        assert k.callouts.wakeups <= base + 5     # the arming, the deadline, timer slack
         with k.lock:
             far.stop()
         assert k.callouts.pending() == 0

@@ -168,7 +168,11 @@ def test_softint_handler_wakes_a_poller():
 
 def test_reboot_stops_the_softint_thread():
     k = boot()
-    names = lambda: [t.name for t in threading.enumerate()]  # noqa: E731
-    before = names().count("softint")
+    assert wait_until(lambda: k.softints.thread_ident is not None)
+
+    def alive():
+        return any(t.ident == k.softints.thread_ident for t in threading.enumerate())
+
+    assert alive()
     k.reboot(sc.RB_NOSYNC)
-    assert wait_until(lambda: names().count("softint") == before - 1)
+    assert wait_until(lambda: not alive())
