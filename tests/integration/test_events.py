@@ -1,5 +1,8 @@
 """Event primitives through a real server: abandoned sleeps leave no timeout (issue 8
 item 8), and poll/select over the wire wake on another thread's write."""
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -59,3 +62,27 @@ def test_poll_and_select_over_the_wire(server):
         assert c.pollts(((r, POLLIN),), None) == (POLLIN | POLLHUP,)
     finally:
         c.disconnect()
+
+
+POLL_FORK = textwrap.dedent("""
+    import os, time
+    from rumptools.sp import client
+    from rumptools.abi.poll import POLLIN
+    c = client.init("parent")
+    r, w = c.pipe2(0)
+    pid = c.fork()
+    if pid == 0:                    # the child: another kernel process sharing the pipe
+        time.sleep(0.3)
+        c.write(w, b"from the child")
+        os._exit(0)
+    print(c.poll(((r, POLLIN),), None), c.select((r,), (), (), None), c.read(r, 100).decode(),
+          flush=True)
+    os.waitpid(pid, 0)
+""")
+
+
+def test_poll_woken_by_another_process_write(server):
+    r = subprocess.run([sys.executable, "-c", POLL_FORK], env=server.env, capture_output=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().strip() == "(1,) ((0,), (), ()) from the child"
