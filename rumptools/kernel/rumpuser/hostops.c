@@ -140,7 +140,7 @@ static PyMethodDef hostops_methods[] = {
 static struct PyModuleDef hostops_module = {
 	PyModuleDef_HEAD_INIT, "_hostops",
 	"Atomic operations on shared mappings and inotify, for rumpuser.",
-	-1, hostops_methods
+	-1, hostops_methods, NULL, NULL, NULL, NULL
 };
 
 PyMODINIT_FUNC
