@@ -342,3 +342,69 @@ def test_fuzz_plausible_ipv4(data):
         p.options_list()
     except MalformedPacket:
         pass
+
+
+# ---- round trips with random field values, checked by scapy too
+
+addr4 = st.binary(min_size=4, max_size=4)
+mac = st.binary(min_size=6, max_size=6)
+
+
+@given(addr4, addr4, st.integers(0, 255), st.integers(0, 255), st.integers(0, 0xffff), st.integers(0, 255),
+       st.sampled_from([0, ipv4.IP_DF, ipv4.IP_MF, ipv4.IP_DF | ipv4.IP_MF]), st.integers(0, 0x1fff),
+       st.binary(max_size=40).map(lambda b: b[:len(b) - len(b) % 4]), st.binary(max_size=300))
+@settings(max_examples=150, deadline=None)
+def test_ipv4_round_trip(src, dst, proto, ttl, id_, tos, flags, frag, options, payload):
+    p = ipv4.IPv4(src, dst, proto, payload, ttl, id_, tos, flags, frag, options)
+    raw = p.emit()
+    q = ipv4.IPv4.parse(raw)
+    assert q.cksum_ok()
+    assert (q.src, q.dst, q.proto, q.ttl, q.id, q.tos, q.flags, q.frag, q.options, bytes(q.payload)) == \
+        (src, dst, proto, ttl, id_, tos, flags, frag, options, payload)
+    s = IP(raw)
+    assert (s.ttl, s.id, s.frag, s.proto, s.ihl * 4, s.len) == (ttl, id_, frag, proto, 20 + len(options), len(raw))
+
+
+@given(addr4, addr4, st.integers(0, 0xffff), st.integers(0, 0xffff), st.binary(max_size=600))
+@settings(max_examples=150, deadline=None)
+def test_udp_round_trip(src, dst, sport, dport, payload):
+    raw = udp.UDP(sport, dport, payload).emit(src, dst)
+    u = udp.UDP.parse(raw)
+    assert (u.sport, u.dport, bytes(u.payload)) == (sport, dport, payload) and u.cksum_ok(src, dst)
+    assert reference_cksum(src + dst + bytes((0, 17)) + len(raw).to_bytes(2, "big") + raw) == 0
+
+
+@given(addr4, addr4, st.integers(0, 0xffff), st.integers(0, 0xffff), st.integers(0, 2 ** 32 - 1),
+       st.integers(0, 2 ** 32 - 1), st.integers(0, 0x1ff), st.integers(0, 0xffff),
+       st.one_of(st.none(), st.integers(0, 0xffff)), st.one_of(st.none(), st.integers(0, 14)), st.booleans(),
+       st.one_of(st.none(), st.tuples(st.integers(0, 2 ** 32 - 1), st.integers(0, 2 ** 32 - 1))),
+       st.lists(st.tuples(st.integers(0, 2 ** 32 - 1), st.integers(0, 2 ** 32 - 1)), max_size=1),
+       st.binary(max_size=300))
+@settings(max_examples=150, deadline=None)
+def test_tcp_round_trip(src, dst, sport, dport, seq, ack, flags, win, mss, ws, sackok, ts, sack, payload):
+    opts = tcp.TCPOptions(mss, ws, sackok, ts, sack)
+    t = tcp.TCP(sport, dport, seq, ack, flags, win, opts.emit(), payload)
+    raw = t.emit(src, dst)
+    u = tcp.TCP.parse(raw)
+    assert (u.sport, u.dport, u.seq, u.ack, u.flags, u.win, bytes(u.payload)) == \
+        (sport, dport, seq, ack, flags, win, payload)
+    assert u.cksum_ok(src, dst) and u.parsed_options() == opts
+    assert reference_cksum(src + dst + bytes((0, 6)) + len(raw).to_bytes(2, "big") + raw) == 0
+
+
+@given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 2 ** 32 - 1), st.binary(max_size=200))
+@settings(max_examples=150, deadline=None)
+def test_icmp_round_trip(typ, code, word, data):
+    raw = icmp.ICMP(typ, code, word, data).emit()
+    m = icmp.ICMP.parse(raw)
+    assert (m.type, m.code, m.word, bytes(m.data)) == (typ, code, word, data) and m.cksum_ok()
+    assert reference_cksum(raw) == 0
+
+
+@given(mac, mac, st.integers(0, 0xffff), st.binary(max_size=100), st.integers(1, 4), mac, mac, addr4, addr4)
+@settings(max_examples=100, deadline=None)
+def test_ether_arp_round_trip(dst, src, typ, payload, op, sha, tha, spa, tpa):
+    e = ether.Ether.parse(ether.Ether(dst, src, typ, payload).emit())
+    assert (e.dst, e.src, e.type, bytes(e.payload)) == (dst, src, typ, payload)
+    a = arp.ARP.parse(arp.ARP(op, sha, spa, tha, tpa).emit())
+    assert (a.op, a.sha, a.spa, a.tha, a.tpa) == (op, sha, spa, tha, tpa)
