@@ -199,3 +199,36 @@ def test_two_writers_lose_nothing_and_corrupt_nothing(buspath):
         assert struct.unpack_from("=I", reader_bus.mm, 24)[0] == 0
     finally:
         reader_bus.close()
+
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    from rumptools.kernel.rumpuser.shmifbus import ShmifBus
+    bus = ShmifBus(sys.argv[1])
+    bus.lock()
+    print("locked", flush=True)
+    time.sleep(60)
+""")
+
+
+def test_writer_killed_holding_the_lock(buspath):
+    """A process dies (SIGKILL) holding the bus lock: the next one to lock waits
+    its bounded time (here while attaching), says so, and the bus works on."""
+    open_bus(buspath).close()
+    p = subprocess.Popen([sys.executable, "-c", HOLDER, buspath], stdout=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"locked\n"
+    finally:
+        p.kill()
+        p.wait()
+    a = open_bus(buspath, lock_timeout=0.3)
+    b = open_bus(buspath, lock_timeout=0.3)
+    try:
+        rd = b.reader()
+        a.send([bytes(range(64))], 1, 1, 1)
+        assert a.lock_breaks == 1 and "taking it over" in a.messages[0]
+        assert [p[4] for p in b.receive(rd) if p[0]] == [bytes(range(64))]
+        assert b.messages == [] and b.lock_breaks == 0
+    finally:
+        a.close()
+        b.close()

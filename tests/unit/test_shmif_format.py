@@ -4,6 +4,7 @@ import random
 import struct
 import sys
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from rumptools.formats import shmif
@@ -152,3 +153,44 @@ def test_damaged_bus_never_breaks_readers_or_writers(garbage, first, last):
     fresh = shmif.Reader(ring)                 # an interface coming up now sees the frame
     assert fresh.next()[4] == frame(1, 100)
     assert fresh.next() is None and not fresh.pending()
+
+
+@pytest.mark.parametrize("tail", [0, 24, 10, 30])
+def test_exact_end_of_ring_boundaries(tail):
+    """Fill the ring so the next packet starts `tail` bytes before its end:
+    0 = the previous frame ends exactly at the end, 24 = a header ends
+    exactly there, 10 = a header is split, 30 = a frame is split.  A reader
+    that keeps up sees every frame, and the walk shows a whole suffix."""
+    ring = new_ring()
+    rd = shmif.Reader(ring)
+    got = []
+    seq = 0
+
+    def put(size):
+        nonlocal seq
+        ring.append(frame(seq, size), 0, 0, 1)
+        seq += 1
+        while True:
+            p = rd.next()
+            if p is None:
+                return
+            if p[0]:
+                got.append(seq_of(p[4]))
+
+    pos = 24                                   # where the next header goes
+    target = shmif.DATASIZE - tail if tail else shmif.DATASIZE
+    while target - pos > 2 * (24 + 1514):
+        put(1000)
+        pos += 1024
+    remaining = target - pos                   # two frames of legal size land exactly there
+    first_len = remaining // 2 - 24
+    put(first_len)
+    put(remaining - first_len - 48)
+    assert ring.nextpktoff(ring.last) == target % shmif.DATASIZE
+    assert ring.gen == (1 if tail == 0 else 0)
+    for extra in range(3):                     # across the end of the ring
+        put(100 + extra)
+    assert ring.gen == 1
+    assert got == list(range(seq)) and rd.overruns == 0
+    walked = [seq_of(f) for _, _, _, _, _, f in shmif.walk(ring)]
+    assert walked == list(range(seq - len(walked), seq)) and len(walked) >= seq - 3
