@@ -7,9 +7,9 @@ STAMP  := $(VENV)/.installed
 .PHONY: install test demo bench lint man clean deps
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
-DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux
+DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat

@@ -1,0 +1,190 @@
+"""Host side of a shmif bus: the mapped file, its lock word, wake-ups.
+
+The only code that touches a bus file.  It opens (creating) the file, maps
+its first MiB shared, and offers what the shmif interface needs:
+
+    bus = ShmifBus(path, console=print_to_console)
+    bus.send([frame, ...], sec, usec, sender)   # under the bus lock, then a wake-up write
+    rd = bus.reader()                            # a cursor at the newest packet
+    bus.receive(rd) -> [(len, sec, usec, sender, frame), ...]   # what is new
+    bus.wait(timeout)                            # until some writer's wake-up write
+    bus.close()
+
+Locking rule: the lock word at offset 24 is taken with an atomic
+compare-and-swap on the shared page (the compiled _hostops helper), spinning
+LOCK_COOLDOWN times between 1 ms sleeps, exactly as NetBSD's shmif does, so
+that our kernels and NetBSD's can share a bus.  NetBSD waits forever for a
+holder that died; this layer waits at most lock_timeout seconds, then says
+so on the console and takes the lock over (a holder that died mid-write may
+have left a damaged packet: readers skip damage).  Ring methods are only
+called with the lock held; nothing blocks while holding it.
+
+Wake-ups: after sending, the writer pwrite()s the value 3 over the version
+word -- a real write, so every other attached interface's inotify watch
+(IN_MODIFY) fires; stores through the mapping would not.
+
+A file whose magic is neither 0 nor the bus magic is refused with
+"bus is not magical" (ENOEXEC) before anything is written to it, grown or
+mapped writable; a bus is never shrunk.
+"""
+import errno
+import mmap
+import os
+import select
+import struct
+import sys
+import time
+
+from rumptools.formats import shmif
+from rumptools.kernel.rumpuser import _hostops
+
+_WAKEUP = struct.pack("=I", shmif.VERSION)
+LOCK_TIMEOUT = 2.0
+
+
+class BusError(OSError):
+    pass
+
+
+def _stderr_console(msg):
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+class ShmifBus:
+    def __init__(self, path, console=_stderr_console, lock_timeout=LOCK_TIMEOUT):
+        self.path = path
+        self.console = console
+        self.lock_timeout = lock_timeout
+        self.lock_breaks = 0
+        self.mm = None
+        self.ino = -1
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self._attach()
+        except BaseException:
+            self.close()
+            raise
+
+    def _not_magical(self):
+        self.console("bus is not magical")
+        raise BusError(errno.ENOEXEC, "bus is not magical", self.path)
+
+    def _attach(self):
+        head = os.pread(self.fd, 4, 0)
+        magic = struct.unpack("=I", head.ljust(4, b"\0"))[0]
+        if magic not in (0, shmif.MAGIC):
+            self._not_magical()
+        if os.fstat(self.fd).st_size < shmif.BUSMEM_SIZE:
+            os.ftruncate(self.fd, shmif.BUSMEM_SIZE)
+        self.mm = mmap.mmap(self.fd, shmif.BUSMEM_SIZE, mmap.MAP_SHARED,
+                            mmap.PROT_READ | mmap.PROT_WRITE)
+        self.ring = shmif.Ring(self.mm)
+        self.lock()
+        try:
+            magic = self.ring.magic
+            if magic == 0:
+                self.ring.init()
+            elif magic != shmif.MAGIC:      # changed under us: leave it be
+                self.unlock()
+                self._not_magical()
+        finally:
+            if self.locked:
+                self.unlock()
+        self.ino = _hostops.inotify_init()
+        _hostops.inotify_add_watch(self.ino, os.readlink("/proc/self/fd/%d" % self.fd),
+                                   _hostops.IN_MODIFY)
+
+    # the bus lock
+    locked = False
+
+    def lock(self):
+        cas = _hostops.cas32
+        mm = self.mm
+        if cas(mm, shmif.OFF_LOCK, 0, 1) == 0:
+            self.locked = True
+            return
+        deadline = time.monotonic() + self.lock_timeout
+        tries = 0
+        while cas(mm, shmif.OFF_LOCK, 0, 1) != 0:
+            tries += 1
+            if tries > shmif.LOCK_COOLDOWN:
+                tries = 0
+                if time.monotonic() >= deadline:
+                    self.lock_breaks += 1
+                    self.console("shmif: bus %s: lock held for over %g s, taking it over"
+                                 % (self.path, self.lock_timeout))
+                    _hostops.swap32(mm, shmif.OFF_LOCK, 1)
+                    break
+                time.sleep(0.001)
+        self.locked = True
+
+    def unlock(self):
+        self.locked = False
+        _hostops.swap32(self.mm, shmif.OFF_LOCK, 0)
+
+    # sending and receiving
+    def wakeup(self):
+        os.pwrite(self.fd, _WAKEUP, shmif.OFF_WAKEUP)
+
+    def send(self, frames, sec, usec, sender):
+        """Put frames on the bus under one lock hold, then wake the readers."""
+        ring = self.ring
+        self.lock()
+        try:
+            for frame in frames:
+                ring.append(frame, sec, usec, sender)
+        finally:
+            self.unlock()
+        self.wakeup()
+
+    def reader(self):
+        self.lock()
+        try:
+            return shmif.Reader(self.ring)
+        finally:
+            self.unlock()
+
+    def receive(self, reader, limit=256):
+        """Up to `limit` new packets for this reader, oldest first."""
+        out = []
+        self.lock()
+        try:
+            for _ in range(limit):
+                p = reader.next()
+                if p is None:
+                    if not reader.pending():
+                        break
+                    continue
+                out.append(p)
+        finally:
+            self.unlock()
+        return out
+
+    def wait(self, timeout):
+        """Block until a wake-up write (or timeout seconds); True if woken."""
+        r, _, _ = select.select([self.ino], [], [], timeout)
+        if not r:
+            return False
+        try:
+            while os.read(self.ino, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        return True
+
+    def close(self):
+        if self.ino >= 0:
+            os.close(self.ino)
+            self.ino = -1
+        if self.mm is not None:
+            if self.locked:
+                self.unlock()
+            if getattr(self, "ring", None) is not None:
+                self.ring.release()
+                self.ring = None
+            self.mm.close()
+            self.mm = None
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
