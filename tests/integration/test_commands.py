@@ -84,9 +84,25 @@ def test_modstat_modload_modunload(server):
 def test_modstat_table_format():
     text = format_table([("vfs", "misc", "builtin", 2, ""), ("cgd", "driver", "filesys", 0, "vfs,dev")])
     lines = text.splitlines()
-    assert lines[0] == "NAME CLASS    SOURCE   FLAG REFS  SIZE    REQUIRES "
-    assert lines[1] == "cgd  driver   filesys  -    0     -       vfs,dev"
-    assert lines[2] == "vfs  misc     builtin  -    2     -       -"
+    assert lines[0] == "NAME             CLASS    SOURCE   FLAG REFS  SIZE    REQUIRES "
+    assert lines[1] == "cgd              driver   filesys  -    0     -       vfs,dev"
+    assert lines[2] == "vfs              misc     builtin  -    2     -       -"
+    wide = format_table([("a_module_name_of_20c", "misc", "builtin", 0, "")]).splitlines()
+    assert wide[0].startswith("NAME                 CLASS") and wide[1].startswith("a_module_name_of_20c misc")
+
+
+HEADER = "NAME             CLASS    SOURCE   FLAG REFS  SIZE    REQUIRES \n"
+
+
+def test_modstat_exact_bytes(server):
+    r = server.run("rump.modstat")
+    assert (r.returncode, r.stderr) == (0, b"")
+    assert out(r) == (HEADER +
+                      "rump             misc     builtin  -    0     -       -\n"
+                      "sysproxy         misc     builtin  -    0     -       -\n")
+    for args in (["-n", "ffs"], ["ffs"]):
+        r = server.run("rump.modstat", *args)
+        assert (r.returncode, out(r), r.stderr) == (0, HEADER, b""), args
 
 
 def test_halt_usage_and_errors(server, tmp_path):
