@@ -379,7 +379,8 @@ def _file_lines(path):
             yield nr, text
 
 
-@click.command(cls=_cli.NetBSDCommand, usage_text=USAGE)
+@click.command(cls=_cli.NetBSDCommand, usage_text=USAGE,
+               context_settings={"allow_interspersed_args": False})     # getopt: options first
 @click.option("-a", "all_", is_flag=True)
 @click.option("-A", "all_unavail", is_flag=True)
 @click.option("-b", "raw_b", is_flag=True, hidden=True)
