@@ -114,3 +114,17 @@ def test_bash_completes_options(prog, words, expect):
     r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, timeout=60)
     assert (r.returncode, r.stderr) == (0, b"")
     assert r.stdout.decode().split() == expect
+
+
+def test_readme_lists_every_pages_compatibility_notes():
+    """Every manual page with a COMPATIBILITY section is named in the README's list of
+    deliberate differences."""
+    with open(os.path.join(REPO, "README.md")) as f:
+        readme = f.read()
+    section = readme.split("## Where we differ from NetBSD, on purpose", 1)[1].split("\n## ", 1)[0]
+    for page in PAGES:
+        with open(page) as f:
+            if "\n.Sh COMPATIBILITY\n" not in f.read():
+                continue
+        name, sec = os.path.basename(page).rsplit(".", 1)
+        assert "%s(%s)" % (name, sec) in section, page
