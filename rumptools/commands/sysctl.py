@@ -363,7 +363,7 @@ class Printer:
 def _file_lines(path):
     """fparseln(3): lines without comments, backslash-continued lines joined; (line number, text)."""
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
             raw = f.read().split("\n")
     except OSError as e:
         _cli.die("%s: %s" % (path, errnos.host_text(e)))
