@@ -198,3 +198,35 @@ def test_sysctl_messages(server):
     r = server.run("rump.sysctl", "-x", "vfs", "kern.ostype", "kern.osrevision")
     assert (r.returncode, r.stdout, r.stderr) == (
         0, b"vfs: no children\nkern.ostype = 4e657442534400\nkern.osrevision = 0x2f9fd308\n", b"")
+
+
+# ---------------------------------------------------------------- 5. cgdconfig exit statuses
+
+def test_cgdconfig_statuses(servers, tmp_path):
+    h = servers("-lrumpvfs", "-lrumpkern_crypto", "-lrumpdev", "-lrumpdev_disk", "-lrumpdev_cgd",
+                "-d", "key=/dk,hostpath=dk.img,size=1m", name="cgd")
+    (tmp_path / "p").write_text("algorithm aes-cbc;\nkeylength 128;\nkeygen storedkey key "
+                                "AAAAgAAAAAAAAAAAAAAAAAAAAAA=;\n")
+    cases = [   # argv, exit status, stderr
+        (["-g", "-k", "nosuch", "aes-cbc"], 255,
+         b'rump.cgdconfig: unrecognized key generation method "nosuch"\n'
+         b"rump.cgdconfig: Failed to generate defaults for keygen\n"),
+        (["-g", "rot13", "128"], 255, b'rump.cgdconfig: unknown algorithm "rot13"\n'),
+        (["cgd0", "/dk", "nope"], 255,
+         b'rump.cgdconfig: failed to open params file "nope": No such file or directory\n'),
+        (["-u", "cgd0"], 255, b"rump.cgdconfig: ioctl: Device not configured\n"),
+        (["cgd0", "/dk", "p"], 0, b""),
+        (["cgd0", "/dk", "p"], 16, b"rump.cgdconfig: ioctl: Device busy\n"),
+        (["-u", "cgd0"], 0, b""),
+        (["cgd0", "/nosuch", "p"], 2, b"rump.cgdconfig: ioctl: No such file or directory\n"),
+    ]
+    for argv, status, stderr in cases:
+        r = h.run("rump.cgdconfig", *argv)
+        assert (r.returncode, r.stdout, r.stderr) == (status, b"", stderr), argv
+    # 4. the raw cgd device ends like any raw device
+    import re
+    assert h.run("rump.cgdconfig", "cgd0", "/dk", "p").returncode == 0
+    r = h.run("rump.dd", "if=/dev/zero", "of=/dev/rcgd0d", "bs=64k", "count=20")
+    assert r.returncode == 1 and r.stdout == b""
+    assert re.fullmatch(re.escape("rump.dd: /dev/rcgd0d: end of device\n") + _dd_summary("17+0", "16+0", 1 << 20),
+                        r.stderr.decode()), r.stderr
