@@ -282,6 +282,12 @@ class Printer:
             key, optional = key[:-1], True
         if not eq:
             value = None
+        if not key:                     # the root is not a name
+            if self.o["quiet"]:
+                self.errs += 1
+            else:
+                self.perror("top level name '' in '%s' is invalid" % key)
+            raise Stop()
         try:
             kind, _v, flags = self.c.sysctl(key, SYSCTL_READ, None)
         except OSError as e:
