@@ -8,15 +8,17 @@ by name; kern.clockrate, kern.boottime and proc.*.rlimit.* have their own
 formats.  With -f the errors name the file and line and do not stop it.
 """
 import re
-import struct
 import sys
-import time
 
 import click
 
 from . import _cli
 from ..abi import errnos
 from ..abi.syscalls import SYSCTL_DESCRIBE, SYSCTL_READ, SYSCTL_WRITE
+from ..formats import sysctl_text as fmt
+from ..formats.sysctl_text import RLIM_INFINITY
+
+parse_c_integer = fmt.parse_c_integer       # where it used to live
 
 USAGE = ("usage:\t%s [-dneq] [-x[x]|-r] variable ...\n"
          "\t%s [-ne] [-q] -w variable=value ...\n"
@@ -26,10 +28,7 @@ USAGE = ("usage:\t%s [-dneq] [-x[x]|-r] variable ...\n"
          "\t%s [-dne] [-q] -f file")
 LEVELS = ("top", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
           "eleventh", "twelfth")
-F_HEX, F_UNSIGNED = 2, 4
-RLIM_INFINITY = (1 << 63) - 1
 RLIMIT_RE = re.compile(r"proc\.[^.]+\.rlimit\.[^.]+\.[^.]+")
-SIZES = {"int": 4, "quad": 8, "bool": 1}
 # Empty nodes that sysctl(8) explains when asked for by name (its printother hints).
 HINTS = {"debug": "missing 'options DEBUG' from kernel?", "ddb": "missing 'options DDB' from kernel?",
          "vendor": "no vendor extensions installed"}
@@ -39,36 +38,6 @@ SOFT_ERRORS = (errnos.ENOENT, errnos.ENOPROTOOPT, errnos.ENOTDIR, errnos.EINVAL,
 
 class Stop(Exception):
     """EXIT(1) in NetBSD's sysctl: exit now, or (with -f) go on with the next line."""
-
-
-def parse_c_integer(text):
-    """An integer as strtol(3) with base 0 reads it: 0x hex, leading 0 octal, else decimal."""
-    t = text.strip()
-    sign = -1 if t.startswith("-") else 1
-    t = t.lstrip("+-")
-    if not t or "_" in t:
-        raise ValueError(text)
-    if t[:2].lower() == "0x":
-        return sign * int(t[2:], 16)
-    if len(t) > 1 and t[0] == "0":
-        return sign * int(t[1:], 8)
-    return sign * int(t, 10)
-
-
-def hex_dump(data):
-    """sysctl -xx: offset, 16 bytes in hex and as text, then the byte count."""
-    lines = []
-    for off in range(0, len(data), 16):
-        chunk = data[off:off + 16]
-        line = [" "] * 78
-        line[0:7] = "%07x" % off
-        for j, b in enumerate(chunk):
-            line[9 + j * 3:11 + j * 3] = "%02x" % b
-            line[60 + j] = chr(b) if 32 <= b < 127 else "."
-        line[58], line[77] = "|", "|"
-        lines.append("".join(line))
-    lines.append("%07d bytes" % len(data))
-    return "\n".join(lines) + "\n"
 
 
 class Printer:
@@ -112,42 +81,6 @@ class Printer:
         if not soft:
             raise Stop()
 
-    # -- values ------------------------------------------------------------
-    def raw_bytes(self, kind, value):
-        if kind == "string":
-            return value.encode("utf-8", "surrogateescape") + b"\0"
-        if kind == "bool":
-            return bytes([1 if value else 0])
-        if kind == "int":
-            return struct.pack("<I", value & 0xFFFFFFFF)
-        if kind == "quad":
-            return struct.pack("<Q", value & 0xFFFFFFFFFFFFFFFF)
-        return bytes(value)
-
-    def text_of(self, kind, value, flags):
-        x = self.o["hex"]
-        if kind == "string":
-            if x:
-                data = self.raw_bytes(kind, value)
-                return "".join("%02x" % b for b in data[:data.index(0) + 1])
-            if flags & F_HEX:
-                return "".join("\\x%02x" % b for b in value.encode("utf-8", "surrogateescape"))
-            return value
-        size = SIZES[kind]
-        if kind == "bool":
-            value = 1 if value else 0
-        elif kind == "int":
-            value &= 0xFFFFFFFF
-            if not (x or flags & (F_HEX | F_UNSIGNED)) and value >= 1 << 31:
-                value -= 1 << 32
-        else:
-            value &= 0xFFFFFFFFFFFFFFFF
-        if x:
-            return "0x%0*x" % (size * 2, value)
-        if flags & F_HEX:
-            return "%#x" % value
-        return "%d" % value
-
     def display(self, name, kind, value, flags, mode="value"):
         """display_number/display_string: mode is value, old (name: old -> ) or new."""
         o = self.o
@@ -155,16 +88,16 @@ class Printer:
             return
         if o["raw"]:
             self.flush()
-            sys.stdout.buffer.write(self.raw_bytes(kind, value))
+            sys.stdout.buffer.write(fmt.raw_bytes(kind, value))
             sys.stdout.buffer.flush()
             return
         head = ""
         if not o["names_only"]:
             head = name + ("=" if o["equals"] else " = ") if mode == "value" else (name + ": " if mode == "old" else "")
         if o["hex"] > 1:
-            self.put(head + ("\n" if mode != "new" else "") + hex_dump(self.raw_bytes(kind, value)))
+            self.put(head + ("\n" if mode != "new" else "") + fmt.hex_dump(fmt.raw_bytes(kind, value)))
             return
-        self.put(head + self.text_of(kind, value, flags) + (" -> " if mode == "old" else "\n"))
+        self.put(head + fmt.value_text(kind, value, flags, o["hex"]) + (" -> " if mode == "old" else "\n"))
 
     def display_struct(self, name, data):
         o = self.o
@@ -181,37 +114,26 @@ class Printer:
             return
         head = "" if o["names_only"] else name + ("=" if o["equals"] else " = ")
         if o["hex"] > 1:
-            self.put(head + "\n" + hex_dump(data))
+            self.put(head + "\n" + fmt.hex_dump(data))
             return
-        more = len(data) - 16
-        self.put(head + "".join("%02x" % b for b in data[:16])
-                 + ("...(%d more bytes)" % more if more > 0 else "") + "\n")
+        self.put(head + fmt.struct_text(data) + "\n")
 
     # -- special nodes (sysctl(8)'s handlers) --------------------------------
     def special(self, name, value):
         o = self.o
         if name == "kern.clockrate":
-            data = struct.pack("<5i", *value)
             if o["hex"] or o["raw"]:
-                self.display_struct(name, data)
-                return True
-            if not o["quiet"]:
-                self.put(("" if o["names_only"] else name + ": ")
-                         + "tick = %d, tickadj = %d, hz = %d, profhz = %d, stathz = %d\n" % tuple(value))
+                self.display_struct(name, fmt.clockrate_bytes(value))
+            elif not o["quiet"]:
+                self.put(("" if o["names_only"] else name + ": ") + fmt.clockrate_text(value) + "\n")
             return True
         if name == "kern.boottime":
             sec, usec = value
             if o["hex"] or o["raw"]:
-                self.display_struct(name, struct.pack("<qq", sec, usec))
-                return True
-            if o["quiet"]:
-                return True
-            if not o["names_only"]:
-                self.put(name + ("=" if o["equals"] else " = ") + time.ctime(sec) + "\n")
-            elif o["names_only"] == 1:
-                self.put("%d\n" % sec)
-            else:
-                self.put("%d.%06d\n" % (sec, usec))
+                self.display_struct(name, fmt.boottime_bytes(sec, usec))
+            elif not o["quiet"]:
+                head = "" if o["names_only"] else name + ("=" if o["equals"] else " = ")
+                self.put(head + fmt.boottime_text(sec, usec, o["names_only"]) + "\n")
             return True
         return False
 
@@ -326,28 +248,10 @@ class Printer:
             new = RLIM_INFINITY
         else:
             try:
-                new = parse_c_integer(text) if text.strip() == text else None
-            except ValueError:
-                new = None
-            if new is None:
-                self.perror("%s: '%s' is not a valid limit" % (name, text) if limit
-                            else "%s: not a number" % text)
+                new = fmt.parse_number(kind, flags, text, errnos.strerror(errnos.ERANGE))
+            except fmt.BadValue as e:
+                self.perror("%s: '%s' is not a valid limit" % (name, text) if limit else str(e))
                 raise Stop()
-            if new < 0:
-                new &= 0xFFFFFFFFFFFFFFFF           # strtouq(3) takes negative numbers modulo 2^64
-            if new >> 64:
-                self.perror("%s: %s" % (text, errnos.strerror(errnos.ERANGE)))
-                raise Stop()
-            if kind == "int":
-                high = new >> 32
-                if high not in (0, 0xFFFFFFFF):
-                    self.perror("%s: %s" % (text, errnos.strerror(errnos.ERANGE)))
-                    raise Stop()
-                new &= 0xFFFFFFFF
-                if new >= 1 << 31 and not flags & F_UNSIGNED:
-                    new -= 1 << 32
-            elif kind == "bool":
-                new = 1 if new else 0
         try:
             kind, old, flags = self.c.sysctl(name, SYSCTL_WRITE, new)
         except OSError as e:
