@@ -62,7 +62,8 @@ def test_wheel_carries_the_pages_and_builds_without_warnings(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "w"), str(src)],
                        capture_output=True, timeout=600)
     out = r.stdout.decode() + r.stderr.decode()
-    if r.returncode != 0 and ("No matching distribution" in out or "Could not find a version" in out):
+    if r.returncode != 0 and ("No matching distribution" in out or "Could not find a version" in out
+                              or "installing build dependencies" in out.lower() and "did not run successfully" in out):
         pytest.skip("pip cannot fetch setuptools>=77 for the isolated build: " + out.splitlines()[-1])
     assert r.returncode == 0, out
     assert "license" not in out.lower() or "deprecat" not in out.lower(), out
