@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+MANDIR := $(VENV)/share/man
+MANSTAMP := $(MANDIR)/.installed
 
 .PHONY: install test demo bench lint man clean deps
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
-DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump
+DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db
 
 $(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +18,13 @@ $(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c
 	$(PY) -m compileall -q rumptools >/dev/null
 	touch $(STAMP)
 
-install: $(STAMP)
+# A plain `pip install` puts the manual pages in share/man (pyproject's data-files);
+# the editable install used here does not, so they are copied the same way.
+$(MANSTAMP): $(STAMP) $(wildcard man/*.[178])
+	for s in 1 7 8; do mkdir -p $(MANDIR)/man$$s && cp man/*.$$s $(MANDIR)/man$$s/; done
+	touch $(MANSTAMP)
+
+install: $(STAMP) $(MANSTAMP)
 
 deps:
 	@missing=""; for pair in $(DEB_TOOLS); do command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
@@ -26,12 +34,16 @@ deps:
 		else echo "warning: please install:$$missing (Debian packages)"; fi; \
 	fi
 
-test: deps $(STAMP)
+test: deps $(STAMP) $(MANSTAMP)
 	$(PY) -m pytest -q tests
 
-demo: deps $(STAMP)
+demo: deps $(STAMP) $(MANSTAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/first-server.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/cgd-session.sh
+	@echo; echo '# The manual pages come with the commands: man rump.halt'
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; if command -v man >/dev/null; then \
+		MANPATH="$(CURDIR)/$(MANDIR):$$MANPATH" man -P cat rump.halt; \
+	else mandoc -T utf8 man/rump.halt.8; fi
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py

@@ -81,3 +81,26 @@ def syscall_error(what, exc):
     """`prog: what: strerror` for a failed remote call, as err(3) prints it."""
     from ..abi import errnos
     return "%s: %s" % (what, errnos.host_text(exc)) if what else errnos.host_text(exc)
+
+
+def dd_completion(prog, operands):
+    """Shell completion for a command that takes `name=value` operands (rump.dd).
+
+    Click completes the option-style commands itself when _<PROG>_COMPLETE is
+    set (`_RUMP_SYSCTL_COMPLETE=bash_source rump.sysctl`); rump.dd parses its
+    own operands, so it answers through this small click command instead:
+    operand names while a word has no `=`, host file names after if= and of=.
+    """
+    from click.shell_completion import CompletionItem
+
+    def complete(ctx, param, incomplete):
+        name, eq, value = incomplete.partition("=")
+        if not eq:
+            return [CompletionItem(n + "=", type="plain") for n in sorted(operands) if n.startswith(name)]
+        if name in ("if", "of"):
+            return [CompletionItem(value, type="file")]
+        return []
+
+    command = click.Command(prog, params=[click.Argument(["operands"], nargs=-1, shell_complete=complete)],
+                            add_help_option=False)
+    command.main(prog_name=prog)

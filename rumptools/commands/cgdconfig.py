@@ -6,7 +6,9 @@ word that is not an option ends them); at most one of -C -G -g -l -s -T -t
 -U -u picks the action, configuring is the default.  The kernel-facing
 actions live in cgdconfig_dev, -g, -G, -t and -T in cgdconfig_gen, and
 passphrases, params files and keys in cgdconfig_keys.  -g, -G, -t and -T need no server.
-Every failure prints `rump.cgdconfig: <message>` and exits 1.
+Every failure prints `rump.cgdconfig: <message>`; the exit status is
+NetBSD's: 255 for a failed action (cgdconfig returns -1), the errno of a
+failed CGDIOCSET, 1 for usage errors.
 """
 import sys
 
@@ -62,10 +64,13 @@ def _options(o):
             _cli.warn('params_setverify_method: unrecognized verify method "%s"'
                       % v)
             raise Usage()
+    bad_keygen = False
     for k in o["kgmeth"]:
         if k not in KEYGEN_NAMES:
             _cli.warn('unrecognized key generation method "%s"' % k)
-            raise Usage()
+            if not (o["gen"] or o["regen"]):
+                raise Usage()
+            bad_keygen = True       # -g/-G fail later, as keygen_filldefaults does
     blocksize = None
     if o["bsize"]:
         blocksize = parse_int(o["bsize"][-1])
@@ -74,7 +79,7 @@ def _options(o):
     return Ctx(verify=verify, blocksize=blocksize,
                ivmethod=_last(o["ivmeth"]), keygens=list(o["kgmeth"]),
                cfile=_last(o["cfile"]), outfile=_last(o["outfile"]),
-               dry_run=o["dry_run"], verbose=o["verbose"],
+               dry_run=o["dry_run"], verbose=o["verbose"], bad_keygen=bad_keygen,
                pw=Passphrases(from_stdin=o["pstdin"], echo=o["echo"]))
 
 
@@ -148,7 +153,7 @@ def cli(args, **o):
         sys.stdout.flush()
         if e.message:
             _cli.warn(e.message)
-        sys.exit(1)
+        sys.exit(e.status)
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         sys.exit(1)

@@ -95,8 +95,14 @@ def set_params(ctx, fd, dev, p, key):
            -1 if p.blocksize is None else p.blocksize)
     try:
         ctx.client.ioctl(fd, cgdioctl.CGDIOCSET, arg)
-    except OSError as e:
-        raise Fail("ioctl: %s" % strerror(e))
+    except OSError as e:            # NetBSD's cgdconfig exits with this errno (16 for a busy unit)
+        raise Fail("ioctl: %s" % strerror(e), status=_netbsd_errno(e))
+
+
+def _netbsd_errno(exc):
+    if isinstance(exc, errnos.RumpError):
+        return exc.errno
+    return errnos.from_host(exc.errno or 5)
 
 
 def clear(ctx, fd):
@@ -140,21 +146,6 @@ def verified(ctx, fd, p, parts):
     return verify(method, _read_areas(ctx.client, fd, method))
 
 
-def _check_not_in_use(ctx, cgd):
-    try:
-        fd, path = open_cgd(ctx.client, cgd, O_RDONLY)
-    except OpenError:
-        return                      # the real open below says why
-    try:
-        info = ctx.client.ioctl(fd, cgdioctl.CGDIOCGET, _unit(path))
-    except OSError:
-        info = None
-    finally:
-        _close(ctx, fd)
-    if info and info[1]:
-        raise Fail("device %s already in use" % cgd)
-
-
 def configure(ctx, argv, from_main=True):
     """cgd dev [paramsfile]: configure, verify, ask again or give up."""
     if not 2 <= len(argv) <= 3:
@@ -165,7 +156,6 @@ def configure(ctx, argv, from_main=True):
     cgd, dev = argv[0], argv[1]
     pfile = params_path(dev, argv[2] if len(argv) > 2 else None)
     p = load_params(pfile, ctx.ivmethod, ctx.verify, ctx.blocksize)
-    _check_not_in_use(ctx, cgd)
     show_warnings(p)
     retry = ctx.pw.interactive and uses_passphrase(p)
     while True:
@@ -228,8 +218,8 @@ def unconfigure(ctx, argv, from_main=True):
         fd, path = open_cgd(ctx.client, cgd, O_RDWR)
     except OpenError as e:
         _warn('can\'t open cgd "%s", "%s": %s' % (cgd, e.path, strerror(e.exc)))
-        if not ctx.dry_run:         # not fatal with -n
-            raise Fail()
+        if not ctx.dry_run:         # not fatal with -n; the exit status is the errno
+            raise Fail(status=_netbsd_errno(e.exc))
         path = e.path
     try:
         if ctx.verbose >= 1:
@@ -255,7 +245,7 @@ def _show(ctx, name, quiet_missing):
     try:
         info = c.ioctl(fd, cgdioctl.CGDIOCGET, _unit(path))
     except OSError as e:
-        raise Fail("CGDIOCGET: %s" % strerror(e))
+        raise Fail("CGDIOCGET: %s" % strerror(e), status=1)
     finally:
         _close(ctx, fd)
     _unit_no, disk, alg, blocksize, mode, keylen = info
@@ -297,5 +287,5 @@ def do_all(ctx, args, action):
             if e.message:
                 _warn(e.message)
             _warn('action failed on "%s" line %d' % (fn, lineno))
-            raise Fail()
+            raise Fail(status=e.status)
 

@@ -77,6 +77,8 @@ def generate(opts, args):
     keylen = default_keylen(alg, keylen)
     if alg not in KEYLENGTHS:
         raise Fail('unknown algorithm "%s"' % alg)
+    if opts.bad_keygen:
+        raise Fail("Failed to generate defaults for keygen")
     p = _new_keygens(alg, keylen, opts.ivmethod, opts.keygens or
                      ["pkcs5_pbkdf2/sha1"], opts.verify or "none",
                      opts.blocksize)
@@ -89,6 +91,8 @@ def generate_convert(opts, args, pw):
         raise Usage()
     if any(m in RANDOM_METHODS for m in opts.keygens):
         raise Fail("can't preserve randomly generated key")
+    if opts.bad_keygen:
+        raise Fail("Failed to generate defaults for keygen")
     old = load_params(args[0])
     if any(kg.method in RANDOM_METHODS for kg in old.keygens):
         raise Fail("can't preserve randomly generated key")

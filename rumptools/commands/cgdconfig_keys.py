@@ -27,11 +27,16 @@ MAX_PASSPHRASE = 1023               # cgdconfig -p reads lines into 1024 bytes
 
 
 class Fail(Exception):
-    """Stop this action: print `prog: message` (if any) and exit 1."""
+    """Stop this action: print `prog: message` (if any) and exit with `status`.
 
-    def __init__(self, message=None):
+    NetBSD's cgdconfig returns -1 from a failed action, so it exits 255; a
+    failed CGDIOCSET returns the errno; err(3) calls exit 1.
+    """
+
+    def __init__(self, message=None, status=255):
         super().__init__(message)
         self.message = message
+        self.status = status
 
 
 class Usage(Exception):
@@ -105,7 +110,7 @@ class Passphrases:
             sys.stderr.flush()
             line = stdin_bytes().readline()
         if not line:
-            raise Fail("failed to read passphrase")
+            raise Fail("failed to read passphrase", status=1)     # err(1, ...)
         if isinstance(line, str):
             line = line.encode("utf-8", "surrogateescape")
         return line.split(b"\n", 1)[0]

@@ -113,6 +113,10 @@ def _widen_pipes(args):
 
 def main(argv=None):
     """Console entry point of rump.dd."""
+    if os.environ.get("_RUMP_DD_COMPLETE"):           # shell completion (see README)
+        from ._cli import dd_completion
+        from ..formats.dd_args import OPERANDS
+        dd_completion(PROGNAME, OPERANDS)
     if argv is None:
         argv = sys.argv[1:]
         # Until the copy starts, ^C simply ends the process (no traceback).

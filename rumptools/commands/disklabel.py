@@ -31,6 +31,11 @@ USAGE = (
 ) % {"p": PROG}
 
 
+# Machines (-M) whose labels sit where this command reads and writes them:
+# little-endian, LABELSECTOR 1, LABELOFFSET 0, 16 partitions, raw partition d.
+MACHINES = ("amd64", "i386")
+
+
 class Fail(Exception):
     """Stop with `rump.disklabel: <message>` and exit status 1."""
 
@@ -191,9 +196,13 @@ def run(args, edit=False, restore=False, init=False, verbose=False):
 @click.option("-r", "raw", is_flag=True, help="accepted; disks are always read directly")
 @click.option("-F", "file_mode", is_flag=True, help="accepted; image files imply it")
 @click.option("-v", "verbose", is_flag=True, help="report corrupt labels skipped")
+@click.option("-M", "machine", metavar="machine", help="target machine (amd64 or i386)")
 @click.argument("args", nargs=-1)
 @click.pass_context
-def cli(ctx, edit, restore, init, list_types, raw, file_mode, verbose, args):
+def cli(ctx, edit, restore, init, list_types, raw, file_mode, verbose, machine, args):
+    if machine is not None and machine not in MACHINES:
+        _warn("-M %s: unsupported machine (labels of %s only)" % (machine, " and ".join(MACHINES)))
+        sys.exit(1)
     if list_types:
         wanted_args = 0
     elif restore:

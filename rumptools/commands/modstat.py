@@ -9,7 +9,7 @@ USAGE = "Usage: %s [-Aaen] [name]"
 
 def format_table(rows, addresses=False):
     """rows: (name, class, source, refs, requires); NetBSD's columns, sorted by name."""
-    width = max([len("NAME")] + [len(r[0]) for r in rows])
+    width = max([16] + [len(r[0]) for r in rows])      # NetBSD's column is at least 16 wide
     head = ["%-*s" % (width, "NAME"), "%-8s" % "CLASS", "%-8s" % "SOURCE", "%-4s" % "FLAG", "%-5s" % "REFS"]
     if addresses:
         head.append("%-16s" % "ADDRESS")
@@ -44,8 +44,7 @@ def cmd(autoload, addresses, enabled, numeric, name):
     except OSError as e:
         _cli.die(_cli.syscall_error("modctl(MODCTL_STAT)", e))
     rows = [r[:5] for r in rows if name is None or name in (r[0], r[5])]
-    if name is not None and not rows:
-        _cli.die("modctl(MODCTL_STAT): %s: No such file or directory" % name)
+    # a name that is not loaded leaves the header alone, exit status 0, as NetBSD's modstat
     click.echo(format_table(rows, addresses), nl=False)
 
 

@@ -117,9 +117,11 @@ def serve(opts, all_components=False):
     try:
         address = url.parse(opts["bindurl"], server=True)
     except url.URLError as e:
+        # NetBSD parses the URL after detaching: the parent exits with the
+        # error number (EINVAL, 22), as for any startup failure; -s exits 1
         sys.stderr.write(e.message + "\n")
         sys.stderr.write("rump server init failed: %s\n" % errnos.strerror(e.errno))
-        sys.exit(1)
+        sys.exit(1 if opts["foreground"] else e.errno)
     specs = []
     for text in opts["drives"]:
         try:

@@ -401,7 +401,7 @@ def init(progname=None, retry=None):
     """
     env = os.environ
     text = env.get(ENV_PARSED) or env.get("RUMP_SERVER")
-    if not text:
+    if text is None:                    # set but empty is a locator that does not parse
         sys.stderr.write("error: RUMP_SERVER not set\n")
         raise FileNotFoundError(errnos.to_host(errnos.ENOENT), "RUMP_SERVER not set")
     if retry is None:

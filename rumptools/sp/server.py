@@ -41,6 +41,7 @@ class Connection:
         self.send_lock = threading.Lock()
         self.reader = wire.FrameReader()
         self.proc = None
+        self.execs = 0              # exec handshakes so far: replies of older images are dropped
         self.threads = 0            # threads using this connection (guarded by server.lock)
         self.closed = False
 
@@ -259,6 +260,7 @@ class Connection:
             return False
         k = self.kernel
         with k.lock:
+            self.execs += 1             # their request numbers may be reused by the new image
             for lwp in list(self.proc.lwps):
                 k.sleepq.interrupt(lwp)
             self.proc.files.exec_close()
@@ -280,10 +282,15 @@ class Connection:
         if not check_args(sc, args):
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
             return
+        image = self.execs
         err, results, after, detail = k.syscall(self.proc, number, args, self.handoff)
         if self.owner is not threading.current_thread():
             with k.lock:
                 self.server.sleepers -= 1       # this call slept and gave up the reader role
+        if image != self.execs:                 # its caller exec'd away: nobody to answer
+            if after is not None:
+                after()
+            return
         if err:
             body = wire.encode((detail,)) if detail else b""
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body))

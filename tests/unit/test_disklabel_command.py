@@ -542,3 +542,16 @@ def test_rump_client_without_disk_calls(tmp_path, monkeypatch):
     r = run(["cgd0"])
     assert (r.exit_code, r.stderr) == (1, "rump.disklabel: the rump client has no pread, "
                                           "pwrite system call\n")
+
+
+def test_machine_option_amd64_accepted(usb):
+    """NetBSD scripts say `disklabel -M amd64`: the label shows as without it."""
+    for args in (["-M", "amd64", "usb.img"], ["-Mi386", "-r", "usb.img"]):
+        r = run(args)
+        assert (r.exit_code, r.stdout.expandtabs(8), r.stderr) == (0, TUTORIAL_SHOW, "")
+
+
+def test_machine_option_other_machine_refused(usb):
+    r = run(["-M", "sparc64", "usb.img"])
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert r.stderr == "rump.disklabel: -M sparc64: unsupported machine (labels of amd64 and i386 only)\n"

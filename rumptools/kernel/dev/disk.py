@@ -3,9 +3,14 @@
 A Disk has secsize and nsectors and reads/writes runs of whole sectors.
 Raw (character) access goes straight to the disk and must be sector
 aligned (EINVAL otherwise); block access goes through the buffer cache and
-may be unaligned. Both clamp at the end of the disk (short counts, and
-ENOSPC for a write that starts past it). Raw access first writes back and
-forgets cached blocks it overlaps, so the two views never disagree.
+may be unaligned. The end of the disk follows NetBSD's rumpblk bounds
+check: a request that runs over the end is cut short, one that starts
+exactly at the end transfers nothing (end of device: dd says so), one that
+starts past it fails with EINVAL. Block writes starting at the end fail
+with EINVAL too, as NetBSD's buffer-cache path reports it (`dd: /dk:
+Invalid argument` where the raw device says `end of device`). Raw access
+first writes back and forgets cached blocks it overlaps, so the two views
+never disagree.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
@@ -52,7 +57,7 @@ class Disk:
 
 
 def _clamp(disk, offset, n):
-    if offset < 0 or n < 0:
+    if offset < 0 or n < 0 or (offset > disk.size and n):
         raise RumpError(errnos.EINVAL)
     return max(0, min(n, disk.size - offset))
 
@@ -73,9 +78,9 @@ def raw_write(disk, cache, offset, data):
     ss = disk.secsize
     if offset % ss or len(data) % ss:
         raise RumpError(errnos.EINVAL)
-    if offset >= disk.size and data:
-        raise RumpError(errnos.ENOSPC)
     n = _clamp(disk, offset, len(data))
+    if n == 0:
+        return 0                    # at the end: nothing written, no error
     if cache is not None:
         cache.sync_range(disk, offset, n, drop=True)
     disk.write_sectors(offset // ss, data[:n] if n < len(data) else data)
@@ -91,7 +96,7 @@ def block_read(disk, cache, offset, n):
 
 def block_write(disk, cache, offset, data):
     if offset >= disk.size and data:
-        raise RumpError(errnos.ENOSPC)
+        raise RumpError(errnos.EINVAL)
     n = _clamp(disk, offset, len(data))
     cache.write(disk, offset, data[:n] if n < len(data) else data)
     return n

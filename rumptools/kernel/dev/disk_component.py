@@ -15,7 +15,7 @@ def disknames(kernel):
 
 
 def _attach(kernel, comp):
-    kernel.sysctl.add("hw.disknames", STRING, getter=lambda: disknames(kernel), owner=comp,
+    kernel.sysctl.add("hw.disknames", STRING, getter=lambda: disknames(kernel), owner=comp, num=8,
                       desc="List of disk drives present")
 
 

@@ -44,6 +44,7 @@ class Proc:
         self.next_lid = 1
         self.exiting = False
         self.signal_sink = None     # sysproxy: callable(signo) that raises on the client
+        self.sysctl_state = None    # proc.curproc.* (sysctl_base.proc_state), copied by fork
 
     def new_lwp(self):
         lwp = Lwp(self, self.next_lid)
@@ -89,6 +90,8 @@ class ProcTable:
     def fork(self, parent, comm=None):
         """A child with a copy of the parent's descriptor table."""
         p = Proc(self.kernel, self._pid(), comm or parent.comm, parent.files.copy(), parent)
+        if parent.sysctl_state is not None:
+            p.sysctl_state = {k: (list(v) if type(v) is list else v) for k, v in parent.sysctl_state.items()}
         self.procs[p.pid] = p
         return p
 

@@ -26,9 +26,9 @@ def sys_nanosleep(lwp, ns):
 def sys_sysctl(lwp, name, op, value):
     tree = lwp.proc.kernel.sysctl
     if op == sc.SYSCTL_READ:
-        return tree.read(name)
+        return tree.read(name, lwp.proc)
     if op == sc.SYSCTL_WRITE:
-        return tree.write(name, value)
+        return tree.write(name, value, lwp.proc)
     if op == sc.SYSCTL_DESCRIBE:
         return tree.describe(name)
     raise RumpError(errnos.EINVAL)

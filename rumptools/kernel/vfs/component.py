@@ -7,8 +7,7 @@ nodes with add_devnode().
 """
 from ..dev.mem import MEM_MAJOR, MINOR_NULL, MINOR_ZERO, MemDriver
 from ..kern.module import Component
-from ..kern.sysctl import INT, STRING
-from . import sys_vfs
+from . import sys_vfs, sysctl_vfs
 from .mount import MountTable
 from .namei import VFS
 from .rumpfs import Rumpfs, mount_rumpfs
@@ -46,11 +45,7 @@ def _attach(kernel, comp):
     add_devnode(kernel, "zero", VCHR, MEM_MAJOR, MINOR_ZERO, 0o666)
     from . import etfs
     kernel.etfs_register = lambda spec: etfs.register(kernel, spec)
-    s = kernel.sysctl
-    s.add("vfs.generic.fstypes", STRING, getter=lambda: " ".join(reversed(list(kernel.fstypes))),
-          owner=comp, desc="List of file systems present")
-    s.add("vfs.generic.maxtypenum", INT, 30, owner=comp, desc="Highest valid filesystem type number")
-    s.add("kern.maxvnodes", INT, 1024, writable=True, owner=comp, desc="Maximum number of vnodes")
+    sysctl_vfs.attach(kernel, comp)
     for nr, fn in sys_vfs.HANDLERS.items():
         kernel.add_syscall(nr, fn, comp)
     kernel.add_sync_hook(comp, lambda: sync_all(kernel))
