@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rewrite the SYSTEM CALLS list of man/rump_sp.7 from rumptools/sp/syscalls.py.
+"""Rewrite the SYSTEM CALLS list of man/rump_sp.7 from rumptools/abi/syscalls.py.
 
     python tools/gen_rump_sp_list.py           rewrite the page in place
     python tools/gen_rump_sp_list.py --check   exit 1 if the page is out of date

@@ -6,6 +6,7 @@ import click
 from . import _cli
 from ..abi import errnos
 from ..abi.syscalls import SYSCTL_DESCRIBE, SYSCTL_READ, SYSCTL_WRITE
+from ..abi.sysctl import F_HEX, F_UNSIGNED
 
 USAGE = ("usage:\t%s [-dneq] [-x[x]|-r] variable ...\n"
          "\t%s [-ne] [-q] -w variable=value ...\n"
@@ -14,7 +15,6 @@ USAGE = ("usage:\t%s [-dneq] [-x[x]|-r] variable ...\n"
          "\t%s [-ne] -M\n"
          "\t%s [-dne] [-q] -f file")
 LEVELS = ("top", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-F_HEX, F_UNSIGNED = 2, 4
 
 
 def parse_c_integer(text):

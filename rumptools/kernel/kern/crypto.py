@@ -9,8 +9,8 @@ from .sysctl import STRING
 CIPHERS = "aes-cbc aes-xts 3des-cbc blowfish-cbc"
 
 
-def _attach(kernel, comp):
-    kernel.sysctl.add("kern.crypto.ciphers", STRING, CIPHERS, owner=comp, desc="Block ciphers available")
+def _attach(ctx):
+    ctx.sysctl("kern.crypto.ciphers", STRING, CIPHERS, desc="Block ciphers available")
 
 
 component = Component("rumpkern_crypto", _attach, desc="kernel cryptographic ciphers")

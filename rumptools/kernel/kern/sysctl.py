@@ -6,9 +6,7 @@ Kernel lock held by callers.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
-
-NODE, INT, QUAD, STRING, BOOL = "node", "int", "quad", "string", "bool"
-F_WRITABLE, F_HEX, F_UNSIGNED = 1, 2, 4
+from ...abi.sysctl import BOOL, F_HEX, F_UNSIGNED, F_WRITABLE, INT, NODE, QUAD, STRING  # noqa: F401 (components import them from here)
 
 
 class Node:
