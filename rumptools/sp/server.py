@@ -289,15 +289,16 @@ class Connection:
                 self.server.sleepers -= 1       # this call slept and gave up the reader role
         if err:
             body = wire.encode((detail,)) if detail else b""
+            reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body)
         else:
             try:
-                body = ent.encode(results)
+                reply = ent.encode(reqno, results)
             except (wire.WireError, struct.error):
-                body, err = b"", errnos.EOVERFLOW
+                reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EOVERFLOW)
             except (ValueError, TypeError) as e:
                 k.console("kernel: syscall %s: results do not fit the table: %s" % (ent.sc.name, e))
-                body, err = b"", errnos.EIO
-        self.send(wire.HEADER.pack(wire.HEADER_SIZE + len(body), reqno, wire.RESP, wire.SYSCALL, err) + body)
+                reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EIO)
+        self.send(reply)
         if after is not None:
             after()
 

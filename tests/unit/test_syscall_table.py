@@ -89,15 +89,15 @@ def test_client_stubs_come_from_the_table():
     ("__stat50", (tuple(range(14)),)), ("__sysctl", ("int", 5, 0)), ("fcntl", (None,)),
 ])
 def test_result_encoders_match_the_generic_encoding(name, results):
-    assert result_encoder(sc.BY_NAME[name])(results) == wire.encode(results)
+    assert result_encoder(sc.BY_NAME[name])(7, results) == wire.frame(7, wire.RESP, wire.SYSCALL, 0, wire.encode(results))
 
 
 def test_result_encoders_refuse_the_wrong_shape():
     with pytest.raises(ValueError):
-        result_encoder(sc.BY_NAME["getpid"])((1, 2))
+        result_encoder(sc.BY_NAME["getpid"])(1, (1, 2))
     with pytest.raises(ValueError):
-        result_encoder(sc.BY_NAME["close"])((0,))
+        result_encoder(sc.BY_NAME["close"])(1, (0,))
     with pytest.raises(ValueError):
-        result_encoder(sc.BY_NAME["pipe2"])((3,))
+        result_encoder(sc.BY_NAME["pipe2"])(1, (3,))
     with pytest.raises(struct.error):
-        result_encoder(sc.BY_NAME["getpid"])((1 << 70,))
+        result_encoder(sc.BY_NAME["getpid"])(1, (1 << 70,))

@@ -15,7 +15,7 @@ from ...abi.errnos import RumpError
 from . import components as registry
 from .callout import Callouts
 from .proc import ProcTable
-from .sleepq import SleepQueues, set_curlwp
+from .sleepq import SleepQueues, curlwp_slot
 from .sysctl import SysctlTree
 
 OSTYPE = "NetBSD"
@@ -191,9 +191,8 @@ class Kernel:
         with self.lock:
             if not ent.live:                # its component was unloaded meanwhile
                 return errnos.ENOSYS, (), None, None
-            lwp = proc.new_lwp()
-            set_curlwp(lwp)
-            lwp.before_sleep_hook = before_sleep
+            lwp = proc.new_lwp(before_sleep)
+            curlwp_slot.lwp = lwp
             try:
                 return 0, ent.handler(lwp, *args), lwp.after_reply, None
             except RumpError as e:
@@ -203,7 +202,7 @@ class Kernel:
                 return errnos.EIO, (), None, None
             finally:
                 proc.lwp_exit(lwp)
-                set_curlwp(None)
+                curlwp_slot.lwp = None
 
     # -- sync and reboot -----------------------------------------------------
     def sync(self):

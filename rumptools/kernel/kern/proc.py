@@ -10,13 +10,13 @@ from .files import FileTable
 class Lwp:
     __slots__ = ("proc", "lid", "cond", "wchan", "woken", "before_sleep_hook", "after_reply")
 
-    def __init__(self, proc, lid):
+    def __init__(self, proc, lid, before_sleep=None):
         self.proc = proc
         self.lid = lid
         self.cond = None
         self.wchan = None
         self.woken = None
-        self.before_sleep_hook = None
+        self.before_sleep_hook = before_sleep     # sysproxy: called once before the LWP first sleeps
         self.after_reply = None     # run by sysproxy once the reply is on the wire
 
     def before_sleep(self):
@@ -41,8 +41,8 @@ class Proc:
         self.exiting = False
         self.signal_sink = None     # sysproxy: callable(signo) that raises on the client
 
-    def new_lwp(self):
-        lwp = Lwp(self, self.next_lid)
+    def new_lwp(self, before_sleep=None):
+        lwp = Lwp(self, self.next_lid, before_sleep)
         self.next_lid += 1
         self.lwps.add(lwp)
         self.kernel.nlwps += 1
