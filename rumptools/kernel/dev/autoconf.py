@@ -2,7 +2,7 @@
 
 Provides the `devices` slot: attached driver name -> driver."""
 from ..kern.module import Component
-from ..kern.sysctl import STRING
+from ...abi.sysctl import STRING
 
 
 def _attach(ctx):

@@ -1,6 +1,6 @@
 """The `rumpdev_disk` component: the disk framework (disks, partitions, hw.disknames)."""
 from ..kern.module import Component
-from ..kern.sysctl import STRING
+from ...abi.sysctl import STRING
 
 
 def disknames(kernel):

@@ -4,7 +4,7 @@ Provides no slot: the kernel object itself is the core."""
 from . import sys_descrip, sys_kern
 from .kernel import KERNEL_IDENT, OSRELEASE, OSREVISION, OSTYPE
 from .module import Component
-from .sysctl import BOOL, F_UNSIGNED, INT, QUAD, STRING
+from ...abi.sysctl import BOOL, F_UNSIGNED, INT, QUAD, STRING
 
 MAXHOSTNAMELEN = 256
 

@@ -1,7 +1,7 @@
 """The `rumpkern_sysproxy` component: remote system calls. Its counters live here;
 the server itself is rumptools.sp.server, started by rump_server."""
 from .module import Component
-from .sysctl import INT
+from ...abi.sysctl import INT
 
 
 def _attach(ctx):

@@ -4,7 +4,7 @@ The ciphers themselves are rumptools.crypto (backed by the cryptography
 package); this component makes them part of the kernel configuration.
 """
 from .module import Component
-from .sysctl import STRING
+from ...abi.sysctl import STRING
 
 CIPHERS = "aes-cbc aes-xts 3des-cbc blowfish-cbc"
 

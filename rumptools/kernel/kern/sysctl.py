@@ -6,7 +6,7 @@ Kernel lock held by callers.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
-from ...abi.sysctl import BOOL, F_HEX, F_UNSIGNED, F_WRITABLE, INT, NODE, QUAD, STRING  # noqa: F401 (components import them from here)
+from ...abi.sysctl import BOOL, F_WRITABLE, INT, NODE, STRING
 
 
 class Node:

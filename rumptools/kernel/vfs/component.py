@@ -10,7 +10,7 @@ attach context), `etfs` (register a host file, rump_server -d) and
 from ..dev.bufcache import BufCache
 from ..dev.mem import MEM_MAJOR, MINOR_NULL, MINOR_ZERO, MemDriver
 from ..kern.module import Component
-from ..kern.sysctl import INT, STRING
+from ...abi.sysctl import INT, STRING
 from . import sys_names, sys_vfs
 from .mount import MountTable
 from .namei import VFS
