@@ -11,31 +11,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from rumptools.sp.cheader import PATH, render  # noqa: E402
+from tools._gen import parse_args, regenerate  # noqa: E402
 
 
 def main(argv):
-    check = "--check" in argv[1:]
-    if any(a != "--check" for a in argv[1:]):
-        sys.stderr.write("usage: %s [--check]\n" % os.path.basename(argv[0]))
-        return 2
-    path = os.path.join(ROOT, PATH)
-    want = render().encode()
-    try:
-        with open(path, "rb") as f:
-            have = f.read()
-    except FileNotFoundError:
-        have = None
-    if have == want:
-        return 0
-    if check:
-        sys.stderr.write("%s is out of date; run %s\n" % (PATH, argv[0]))
-        return 1
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(want)
-    os.replace(tmp, path)
-    print("%s rewritten (%d lines)" % (PATH, want.count(b"\n")))
-    return 0
+    check = parse_args(argv)
+    return regenerate(os.path.join(ROOT, PATH), render().encode(), check, argv[0], "C header")
 
 
 if __name__ == "__main__":
