@@ -1,11 +1,13 @@
 """Component objects and their attach context: what a kernel module adds, and its removal.
 
 A component declares its name (as in kern/components.py), the kernel slots
-it requires and the slots it provides. Attaching runs attach(ctx) with an
+it requires and the slots it provides. (Which components must be loaded
+before it is in the catalogue of kern/components.py, which is read before
+any component's code is imported.) Attaching runs attach(ctx) with an
 AttachContext that records everything the component adds to the kernel:
 syscalls, sysctl nodes, device switch entries and /dev nodes, file system
 types, sync and shutdown hooks, slots (later interface cloners and protocol
-switch entries, through ctx.record). Detaching runs the component's own
+switch entries, through ctx.add_entry). Detaching runs the component's own
 detach(ctx) first (it may refuse with EBUSY), then undoes the records,
 newest first, so unloading removes exactly what loading added.
 
@@ -61,9 +63,17 @@ class AttachContext:
         self._sysctl = False
 
     def record(self, undo):
-        """Register how to remove something added by hand (interface cloners,
-        protocol switch entries and other tables to come)."""
+        """Register how to remove something added by hand."""
         self._undo.append(undo)
+
+    def add_entry(self, table, key, value, what="entry"):
+        """Add key -> value to a kernel switch table (a dict), refusing a taken key;
+        unloading removes it. Device and file system switches use it, and so
+        will interface cloners (if_clone) and protocol switch entries (protosw)."""
+        if key in table:
+            raise LookupError("%s %s is taken" % (what, key))
+        table[key] = value
+        self.record(lambda: table.pop(key, None))
 
     def undo(self):
         while self._undo:
@@ -72,11 +82,8 @@ class AttachContext:
 
     # -- slots ------------------------------------------------------------------
     def provide(self, name, obj):
-        slots = self.kernel.slots
-        if name in slots:
-            raise LookupError("slot %s is already provided" % name)
-        slots[name] = obj
-        self.record(lambda: slots.pop(name, None))
+        """Fill the kernel slot `name` (declared in the component's `provides`)."""
+        self.add_entry(self.kernel.slots, name, obj, "slot")
         return obj
 
     # -- syscalls ---------------------------------------------------------------
@@ -109,11 +116,7 @@ class AttachContext:
 
     # -- devices ----------------------------------------------------------------
     def add_devsw(self, major, driver):
-        devsw = self.kernel.devsw
-        if major in devsw:
-            raise LookupError("device major %d is taken" % major)
-        devsw[major] = driver
-        self.record(lambda: devsw.pop(major, None))
+        self.add_entry(self.kernel.devsw, major, driver, "device major")
 
     def add_devnode(self, name, vtype, major, minor, mode=0o640):
         """Create /dev/<name> (needs the devfs slot of rumpvfs)."""
@@ -122,9 +125,7 @@ class AttachContext:
             self.record(lambda: devfs.remove(name))
 
     def add_fstype(self, name, factory):
-        fstypes = self.kernel.slot("vfs").fstypes
-        fstypes[name] = factory
-        self.record(lambda: fstypes.pop(name, None))
+        self.add_entry(self.kernel.slot("vfs").fstypes, name, factory, "file system type")
 
     # -- hooks ------------------------------------------------------------------
     def add_sync_hook(self, fn):
