@@ -24,9 +24,16 @@ Result types (besides the integer ones above, pid and ssize):
   dirents       a list of (cookie, ino, type, name) entries
   value         opaque, as for arguments
 """
-from collections import namedtuple
 
-Type = namedtuple("Type", "name code ctype py word")
+
+class Type:
+    """One type: its name, C header code, C type, Python types allowed (None: any), words."""
+
+    __slots__ = ("name", "code", "ctype", "py", "word")
+
+    def __init__(self, name, code, ctype, py, word):
+        self.name, self.code, self.ctype, self.py, self.word = name, code, ctype, py, word
+
 
 _INT = (int,)
 _STR = (str,)

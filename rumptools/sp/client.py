@@ -371,7 +371,8 @@ def _stub(sc):
     """The client method of one table entry: call it, return its results os-style
     (one result as itself, several as a tuple, none as None; stat and statvfs
     as named tuples)."""
-    convert = CONVERT.get(sc.results[0].type) if len(sc.results) == 1 else None
+    rs = sc.resultspec          # the raw text: parsing every entry would slow start-up
+    convert = CONVERT.get(rs.partition(":")[2]) if rs and " " not in rs else None
     if convert is not None:
         def stub(self, *args):
             res = self.syscall(sc, args)
@@ -382,8 +383,7 @@ def _stub(sc):
             return res[0] if len(res) == 1 else (res or None)
     stub.__name__ = stub.__qualname__ = sc.method
     stub.__doc__ = "%s(%s) -> %s: %s (syscall %d %s)" % (
-        sc.method, ", ".join(p.name for p in sc.args), ", ".join(p.name for p in sc.results) or "None",
-        sc.doc, sc.number, sc.name)
+        sc.method, sc.argspec, sc.resultspec or "None", sc.doc, sc.number, sc.name)
     return stub
 
 

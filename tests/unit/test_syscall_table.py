@@ -21,6 +21,7 @@ def full_kernel():
 
 
 def test_table_is_well_formed():
+    assert sc.validate() == []
     assert len({s.number for s in sc.TABLE}) == len(sc.TABLE)
     assert len({s.name for s in sc.TABLE}) == len(sc.TABLE)
     assert len({s.method for s in sc.TABLE}) == len(sc.TABLE)
