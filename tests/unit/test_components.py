@@ -141,3 +141,14 @@ def test_unloaded_handler_answers_enosys_to_a_call_in_flight():
         ctx.undo()
     err, _res, _after, _detail = k.run(p, ent, ())
     assert err == errnos.ENOSYS
+
+
+def test_kernel_code_finds_subsystems_through_slots():
+    """No getattr/hasattr on the kernel object: what a component provides is a slot."""
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parents[2] / "rumptools" / "kernel"
+    pattern = re.compile(r"\b(getattr|hasattr)\((self\.)?(kernel|k)\b")
+    bad = [(str(p.relative_to(root)), n) for p in sorted(root.rglob("*.py"))
+           for n, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert bad == []
