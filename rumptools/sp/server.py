@@ -296,7 +296,7 @@ class Connection:
             except (wire.WireError, struct.error):
                 reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EOVERFLOW)
             except (ValueError, TypeError) as e:
-                k.console("kernel: syscall %s: results do not fit the table: %s" % (ent.sc.name, e))
+                k.console("kernel: syscall %d failed: results do not fit the syscall table: %s" % (number, e))
                 reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EIO)
         self.send(reply)
         if after is not None:

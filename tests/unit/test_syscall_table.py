@@ -102,3 +102,46 @@ def test_result_encoders_refuse_the_wrong_shape():
         result_encoder(sc.BY_NAME["pipe2"])(1, (3,))
     with pytest.raises(struct.error):
         result_encoder(sc.BY_NAME["getpid"])(1, (1 << 70,))
+
+
+class _Sock:
+    def __init__(self):
+        self.sent = []
+
+    def sendall(self, data):
+        self.sent.append(bytes(data))
+
+
+def _server_call(k, number, args):
+    """One call through the server's dispatch; returns (errno, results) from the reply frame."""
+    import threading
+    from rumptools.sp import server, url
+    from .kernelkit import spawn
+    srv = server.Server(k, url.parse("unix:///nonexistent/socket"))
+    sock = _Sock()
+    conn = server.Connection(srv, sock)
+    conn.proc = spawn(k)
+    conn.owner = threading.current_thread()
+    conn.syscall(9, number, wire.encode(args))
+    (reply,) = sock.sent
+    length, reqno, cls, typ, err = wire.HEADER.unpack_from(reply)
+    assert (length, reqno, cls, typ) == (len(reply), 9, wire.RESP, wire.SYSCALL)
+    return err, wire.decode(reply[wire.HEADER_SIZE:]) if len(reply) > wire.HEADER_SIZE else ()
+
+
+def test_server_dispatch_answers_from_the_table():
+    from rumptools.abi import errnos
+    from .kernelkit import attach
+    k = boot()
+    assert _server_call(k, sc.BY_NAME["getpid"].number, ()) == (0, (2,))
+    assert _server_call(k, sc.BY_NAME["getpid"].number, (1,))[0] == errnos.EINVAL
+    assert _server_call(k, sc.BY_NAME["mkdir"].number, ("/d", 0o755))[0] == errnos.ENOSYS  # no rumpvfs
+    assert _server_call(k, 9999, ())[0] == errnos.ENOSYS
+    buggy = Syscalls()
+    buggy("sync")(lambda lwp: (1,))                 # the table says sync returns nothing
+    buggy("umask")(lambda lwp, mask: (1 << 70,))     # too big for the wire
+    attach(k, lambda ctx: ctx.add_syscalls(buggy))
+    assert _server_call(k, sc.BY_NAME["sync"].number, ())[0] == errnos.EIO
+    assert any("results do not fit the syscall table" in line for line in k.console_lines)
+    assert _server_call(k, sc.BY_NAME["umask"].number, (0o22,))[0] == errnos.EOVERFLOW
+    assert k.nlwps == 0

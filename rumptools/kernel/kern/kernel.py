@@ -198,7 +198,7 @@ class Kernel:
             except RumpError as e:
                 return e.errno, (), None, e.detail
             except Exception:
-                self.console("kernel: syscall %s failed:\n%s" % (ent.sc.name, traceback.format_exc()))
+                self.console("kernel: syscall %d failed:\n%s" % (ent.number, traceback.format_exc()))
                 return errnos.EIO, (), None, None
             finally:
                 proc.lwp_exit(lwp)
