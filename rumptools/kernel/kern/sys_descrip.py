@@ -1,4 +1,7 @@
-"""Descriptor syscalls that work on any File: read write close dup dup2 fcntl pipe2."""
+"""Descriptor syscalls that work on any File: read write close dup dup2 fcntl pipe2.
+
+Handlers register by their syscall table name (kern/syscall.py); the `rump`
+base component adds the set."""
 from ...abi import errnos
 from ...abi import syscalls as sc
 from ...abi.errnos import RumpError

@@ -1,4 +1,7 @@
-"""Kernel-wide syscalls: getpid, nanosleep, __sysctl, modctl, reboot."""
+"""Kernel-wide syscalls: getpid, nanosleep, __sysctl, modctl, reboot.
+
+Handlers register by their syscall table name (kern/syscall.py); the `rump`
+base component adds the set."""
 from ...abi import errnos
 from ...abi import syscalls as sc
 from ...abi.errnos import RumpError

@@ -3,7 +3,8 @@
 Each call resolves its path with namei the way NetBSD's does (CREATE,
 DELETE or RENAME of a last component: no link followed there unless the
 path ends in '/') and checks in NetBSD's order, so that the first error a
-NetBSD kernel would report is the one returned.
+NetBSD kernel would report is the one returned. Handlers register by their
+syscall table name (kern/syscall.py); the rumpvfs component adds the set.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
