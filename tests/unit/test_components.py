@@ -8,7 +8,7 @@ from rumptools.abi import errnos
 from rumptools.abi import syscalls as sc
 from rumptools.abi.errnos import RumpError
 from rumptools.kernel.kern import components
-from rumptools.kernel.kern.module import Component
+from rumptools.kernel.kern.module import AttachError, Component
 from rumptools.kernel.kern.syscall import Syscalls
 from rumptools.kernel.vfs.vnode import VCHR
 
@@ -102,9 +102,9 @@ def test_a_failed_attach_leaves_nothing_behind():
 
 def test_required_and_provided_slots_are_enforced():
     k = boot()
-    with k.lock, pytest.raises(LookupError, match="needs vfs"):
+    with k.lock, pytest.raises(AttachError, match="needs vfs"):
         Component("x", lambda ctx: None, requires=("vfs",)).attach(k)
-    with k.lock, pytest.raises(LookupError, match="did not provide"):
+    with k.lock, pytest.raises(AttachError, match="did not provide"):
         Component("y", lambda ctx: None, provides=("thing",)).attach(k)
     assert "thing" not in k.slots
     with pytest.raises(RumpError) as e:
@@ -115,7 +115,7 @@ def test_required_and_provided_slots_are_enforced():
 
 def test_a_slot_is_provided_once():
     k = base_kernel()
-    with pytest.raises(LookupError, match="slot vfs is taken"):
+    with pytest.raises(AttachError, match="slot vfs is taken"):
         attach(k, lambda ctx: ctx.provide("vfs", object()))
 
 

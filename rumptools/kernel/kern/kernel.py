@@ -14,6 +14,7 @@ from ...abi import errnos
 from ...abi.errnos import RumpError
 from . import components as registry
 from .callout import Callouts
+from .module import AttachError
 from .proc import ProcTable
 from .sleepq import SleepQueues, curlwp_slot
 from .sysctl import SysctlTree
@@ -114,8 +115,8 @@ class Kernel:
     def _attach(self, name, comp, source):
         try:
             ctx = comp.attach(self)
-        except LookupError as e:
-            raise ComponentError(name, "%s: %s" % (name, e.args[0]), errnos.ENOENT) from None
+        except AttachError as e:
+            raise ComponentError(name, "%s: %s" % (name, e), errnos.ENOENT) from None
         self.loaded[name] = Loaded(name, comp, source, ctx)
 
     def slot(self, name, default=_MISSING):

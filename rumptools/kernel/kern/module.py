@@ -17,6 +17,11 @@ ad-hoc attributes. Kernel lock held throughout attach and detach.
 from .syscall import Sysent
 
 
+class AttachError(Exception):
+    """A component cannot attach: a slot it needs is missing, one it provides is
+    not filled, or something it adds is taken already. str() says which."""
+
+
 class Component:
     """attach(ctx) and detach(ctx) run with the kernel lock held."""
 
@@ -35,13 +40,13 @@ class Component:
         ctx = AttachContext(kernel, self)
         lack = [s for s in self.requires if s not in kernel.slots]
         if lack:
-            raise LookupError("%s needs %s" % (self.name, ", ".join(lack)))
+            raise AttachError("%s needs %s" % (self.name, ", ".join(lack)))
         try:
             if self._attach:
                 self._attach(ctx)
             missing = [s for s in self.provides if kernel.slots.get(s) is None]
             if missing:
-                raise LookupError("%s did not provide %s" % (self.name, ", ".join(missing)))
+                raise AttachError("%s did not provide %s" % (self.name, ", ".join(missing)))
         except BaseException:
             ctx.undo()
             raise
@@ -71,7 +76,7 @@ class AttachContext:
         unloading removes it. Device and file system switches use it, and so
         will interface cloners (if_clone) and protocol switch entries (protosw)."""
         if key in table:
-            raise LookupError("%s %s is taken" % (what, key))
+            raise AttachError("%s %s is taken" % (what, key))
         table[key] = value
         self.record(lambda: table.pop(key, None))
 
@@ -93,7 +98,7 @@ class AttachContext:
         added = []
         for sc, fn in syscalls:
             if sc.number in k.sysent:
-                raise LookupError("syscall %s already has a handler" % sc.name)
+                raise AttachError("syscall %s already has a handler" % sc.name)
             ent = Sysent(sc, fn, self.comp, k.result_encoder(sc) if k.result_encoder else None)
             k.sysent[sc.number] = ent
             added.append(ent)
