@@ -33,10 +33,10 @@ def call(kernel, proc, method, *args):
     return res[0] if len(res) == 1 else (res or None)
 
 
-def attach(kernel, fn, name="test"):
+def attach(kernel, fn, name="test", provides=()):
     """Attach a test component whose attach function is fn(ctx); returns its context."""
     with kernel.lock:
-        return Component(name, fn).attach(kernel)
+        return Component(name, fn, provides=provides).attach(kernel)
 
 
 def call_in_thread(kernel, proc, method, *args):

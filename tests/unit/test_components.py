@@ -79,7 +79,7 @@ def test_context_undoes_every_kind_of_addition():
         ctx.add_entry(cloners, "shmif", object(), "interface cloner")   # a table to come
         ctx.record(lambda: undone.append("by hand"))
 
-    ctx = attach(k, fill)
+    ctx = attach(k, fill, provides=("thing",))
     assert snapshot(k) != before
     with k.lock:
         ctx.undo()
@@ -116,7 +116,10 @@ def test_required_and_provided_slots_are_enforced():
 def test_a_slot_is_provided_once():
     k = base_kernel()
     with pytest.raises(AttachError, match="slot vfs is taken"):
-        attach(k, lambda ctx: ctx.provide("vfs", object()))
+        attach(k, lambda ctx: ctx.provide("vfs", object()), provides=("vfs",))
+    with pytest.raises(AttachError, match="without declaring it"):
+        attach(k, lambda ctx: ctx.provide("other", object()))
+    assert "other" not in k.slots
 
 
 def test_components_declare_their_registry_name_and_slots():

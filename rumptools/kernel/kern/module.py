@@ -87,7 +87,9 @@ class AttachContext:
 
     # -- slots ------------------------------------------------------------------
     def provide(self, name, obj):
-        """Fill the kernel slot `name` (declared in the component's `provides`)."""
+        """Fill the kernel slot `name`, which the component declares in `provides`."""
+        if name not in self.comp.provides:
+            raise AttachError("%s provides slot %s without declaring it" % (self.comp.name, name))
         self.add_entry(self.kernel.slots, name, obj, "slot")
         return obj
 
