@@ -19,6 +19,9 @@ from .encoders import result_encoder
 from ..abi import errnos
 from ..abi.errnos import RumpError
 
+_decode = wire.decode
+_current_thread = threading.current_thread
+
 MAX_CLIENTS = 255
 MAX_SLEEPERS = 128
 MAX_PARKED = 64
@@ -276,7 +279,7 @@ class Connection:
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.ENOSYS))
             return
         try:
-            args = wire.decode(body)
+            args = _decode(body)
         except wire.WireError:
             self.send_error(reqno, wire.E_MALFORMED)
             return
@@ -284,7 +287,7 @@ class Connection:
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
             return
         err, results, after, detail = k.run(self.proc, ent, args, self.handoff)
-        if self.owner is not threading.current_thread():
+        if self.owner is not _current_thread():
             with k.lock:
                 self.server.sleepers -= 1       # this call slept and gave up the reader role
         if err:
