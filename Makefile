@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 MANDIR := $(VENV)/share/man
 MANSTAMP := $(MANDIR)/.installed
 
-.PHONY: install test demo bench lint man clean deps
+.PHONY: install test demo bench lint man clean deps generate
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
-DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db
+DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc
 
 $(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m pyflakes rumptools tests bench 2>/dev/null || $(PY) -m pip install -q pyflakes && $(PY) -m pyflakes rumptools tests bench
+
+# the files made from the syscall table (rumptools/abi/syscalls.py); tests check they are current
+generate: $(STAMP)
+	$(PY) tools/gen_syscall_header.py
+	$(PY) tools/gen_rump_sp_list.py
 
 man:
 	for f in man/*.[1-9]; do mandoc -T lint -W warning $$f || exit 1; done

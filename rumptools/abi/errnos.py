@@ -159,3 +159,8 @@ def host_text(exc):
     if exc.errno is None:
         return str(exc)
     return strerror(from_host(exc.errno))
+
+
+def numbers():
+    """(number, name) of every NetBSD errno, in number order."""
+    return tuple((num, nm) for num, nm, _text in _TABLE)

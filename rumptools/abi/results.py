@@ -1,8 +1,11 @@
-"""Client-side shapes for structured results: stat and statvfs, with os-style field names."""
+"""Client-side shapes for structured results: stat and statvfs, with os-style field names.
+
+The field order is the wire's (sctypes.STAT_FIELDS, sctypes.STATVFS_FIELDS)."""
 from collections import namedtuple
 
-_STAT_FIELDS = ("st_mode st_ino st_dev st_nlink st_uid st_gid st_rdev st_size st_blksize "
-                "st_blocks st_atime_ns st_mtime_ns st_ctime_ns st_birthtime_ns")
+from .sctypes import STAT_FIELDS, STATVFS_FIELDS
+
+_STAT_FIELDS = tuple("st_" + f for f in STAT_FIELDS)
 
 
 class StatResult(namedtuple("StatResult", _STAT_FIELDS)):
@@ -23,10 +26,7 @@ class StatResult(namedtuple("StatResult", _STAT_FIELDS)):
         return self.st_ctime_ns / 1e9
 
 
-StatVFS = namedtuple("StatVFS", "f_bsize f_frsize f_blocks f_bfree f_bavail f_files f_ffree f_favail "
-                                "f_fsid f_flag f_namemax f_fstypename f_mntonname f_mntfromname")
+StatVFS = namedtuple("StatVFS", tuple("f_" + f for f in STATVFS_FIELDS))
 
-CONVERT = {
-    "stat": StatResult._make, "lstat": StatResult._make, "fstat": StatResult._make,
-    "fstatat": StatResult._make, "statvfs": StatVFS._make, "fstatvfs": StatVFS._make,
-}
+# result type (sctypes) -> what the client turns it into
+CONVERT = {"stat": StatResult._make, "statvfs": StatVFS._make}

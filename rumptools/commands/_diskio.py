@@ -8,21 +8,64 @@ fsync(fd) and close(fd); flags O_RDONLY (0) and O_RDWR (2) have the same
 values on NetBSD and Linux.  Errors are OSError (RumpError for rump disks).
 
 Where a name leads: a name that exists on the host is a host file;
-otherwise, with RUMP_SERVER set, it names a disk in the rump kernel (a bare
-`cgd0` is /dev/rcgd0, falling back to the raw partition /dev/rcgd0d);
-otherwise it does not exist (ENOENT).
+otherwise, with RUMP_SERVER set, it names a disk in the rump kernel, found
+as NetBSD's opendisk(3) finds one (disk_paths: a bare `wd0` is /dev/rwd0,
+falling back to the raw partition /dev/rwd0d); otherwise it does not exist
+(ENOENT). rump.cgdconfig opens its cgd devices through the same opendisk().
 """
 import errno
 import os
+import re
 
-O_RDONLY = 0
-O_RDWR = 2
-RAW_PARTITION_LETTER = "d"          # RAW_PART 3 on x86
+from ..abi.syscalls import O_RDONLY, O_RDWR
+from ..formats.disklabel import RAW_PART
+
+RAW_PARTITION_LETTER = chr(ord("a") + RAW_PART)     # 'd' on x86
+_RAW_CGD = re.compile(r"^rcgd\d+[a-g]?$")
 SYSCALLS = ("open", "pread", "pwrite", "fstat", "fsync", "close")
 
 
 class DiskError(Exception):
     """Setting up disk access failed; the message is ready to print."""
+
+
+class OpenError(Exception):
+    """opendisk() found nothing: .path is the last path tried, .exc its error."""
+
+    def __init__(self, path, exc):
+        super().__init__(path)
+        self.path = path
+        self.exc = exc
+
+
+def disk_paths(name):
+    """The kernel paths opendisk(3) tries for a disk named on a command line.
+
+    A name with a '/' is taken as is; any other is /dev/r<name>, then its raw
+    partition /dev/r<name>d. rump.cgdconfig also takes a raw cgd name
+    (rcgd1a, rcgd0) for /dev/rcgd1a, /dev/rcgd0 then /dev/rcgd0d."""
+    if "/" in name:
+        return [name]
+    if _RAW_CGD.match(name):
+        name = name[1:]
+        if name[-1] in "abcdefg":
+            return ["/dev/r" + name]
+    return ["/dev/r" + name, "/dev/r%s%s" % (name, RAW_PARTITION_LETTER)]
+
+
+def opendisk(open_path, name):
+    """(open_path(path), path) for the first of disk_paths(name) that exists.
+
+    Only ENOENT moves on to the next path; OpenError names the last path tried."""
+    last = None
+    for path in disk_paths(name):
+        try:
+            return open_path(path), path
+        except OSError as e:
+            last = OpenError(path, e)
+            if e.errno != errno.ENOENT:      # 2 on NetBSD and Linux alike
+                break
+    raise last
 
 
 SECTOR = 512
@@ -118,11 +161,7 @@ def open_disk(name, progname, writable=False, environ=None):
     if not environ.get("RUMP_SERVER"):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
     sysmod = _rump_sysmod(progname)
-    if "/" in name:
-        return Disk(sysmod, name, writable)
     try:
-        return Disk(sysmod, "/dev/r" + name, writable)
-    except OSError as e:
-        if e.errno != errno.ENOENT:      # 2 on NetBSD and Linux alike
-            raise
-    return Disk(sysmod, "/dev/r%s%s" % (name, RAW_PARTITION_LETTER), writable)
+        return opendisk(lambda path: Disk(sysmod, path, writable), name)[0]
+    except OpenError as e:
+        raise e.exc from None

@@ -8,26 +8,17 @@ that fails it is unconfigured again before the command exits, and nothing
 is ever written to the disk.  `ctx.client` connects on first use, so usage
 errors and missing host files are reported without a server.
 """
-import re
-
 from ..abi import cgdioctl, errnos
+from ..abi.syscalls import O_RDONLY, O_RDWR
+from ._diskio import OpenError, opendisk
 from .cgdconfig_keys import (Fail, Usage, derive, forget_shared, load_params,
                              out, params_path, reenter_matches, show_warnings,
                              stdin_bytes, strerror, uses_passphrase)
 
-O_RDONLY, O_RDWR = 0, 2
 SIZE_MAX = (1 << 64) - 1            # how cgdconfig prints "no blocksize"
 SCANSIZE = 8192                     # disklabel, mbr and gpt look in here
 SBLOCKSIZE = 8192
 FFS_SUPERBLOCKS = (65536, 8192, 0, 262144)
-_CGD_NAME = re.compile(r"^r?(cgd\d+)([a-g]?)$")
-
-
-class OpenError(Exception):
-    def __init__(self, path, exc):
-        super().__init__(path)
-        self.path = path
-        self.exc = exc
 
 
 def _warn(msg):
@@ -35,26 +26,9 @@ def _warn(msg):
     warn(msg)
 
 
-def cgd_paths(name):
-    """Kernel paths to try for a cgd named on the command line (opendisk)."""
-    if "/" in name:
-        return [name]
-    m = _CGD_NAME.match(name)
-    if m:
-        return ["/dev/r%s%s" % (m.group(1), m.group(2) or cgdioctl.RAW_PART)]
-    return ["/dev/r" + name, "/dev/r%s%s" % (name, cgdioctl.RAW_PART)]
-
-
 def open_cgd(c, name, flags):
     """(fd, path) of the cgd, or OpenError naming the last path tried."""
-    for path in cgd_paths(name):
-        try:
-            return c.open(path, flags, 0), path
-        except OSError as e:
-            last = OpenError(path, e)
-            if e.errno != errnos.ENOENT:
-                break
-    raise last
+    return opendisk(lambda path: c.open(path, flags, 0), name)
 
 
 def _unit(path):

@@ -135,7 +135,7 @@ def serve(opts, all_components=False):
     memlimit = parse_memlimit(opts["memlimit"]) if opts["memlimit"] is not None else None
     if all_components:
         from ..kernel.kern import components
-        names = [n for n, e in components.REGISTRY.items() if e.impl]
+        names = components.available()
     else:
         names = resolve_components(opts["libs"])
     from ..kernel.kern.kernel import ComponentError, Kernel
@@ -189,7 +189,7 @@ def serve(opts, all_components=False):
 
 def attach_drive(kernel, spec):
     """Map a host file into the kernel's namespace (-d). Needs the storage components."""
-    etfs = getattr(kernel, "etfs_register", None)
+    etfs = kernel.slot("etfs", None)
     if etfs is None:
         raise StartupError("etfs register: %s (-d needs -lrumpvfs)"
                            % errnos.strerror(errnos.ENOSYS), errnos.ENOSYS)

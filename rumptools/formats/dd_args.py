@@ -15,6 +15,7 @@ ucase unblock; ibm/oldebcdic/oldibm set ebcdic, oldascii sets ascii).
 ``bs`` stays in flags only when bs= was given and no conversion turned it
 off: it means "write each input block as it was read".
 """
+from rumptools.abi import syscalls as _abi
 from rumptools.formats.dd_summary import MsgfmtError, validate_msgfmt
 from rumptools.formats.sizes import INT64_MAX, SizeError, parse_size
 
@@ -117,15 +118,12 @@ IOFLAGS = {
 }
 ACCESS_MODES = ("rdonly", "wronly", "rdwr")
 
-# NetBSD's <sys/fcntl.h> values, for kernels that speak NetBSD numbering.
-NETBSD_OPEN_FLAGS = {
-    "rdonly": 0x0, "wronly": 0x1, "rdwr": 0x2, "nonblock": 0x4,
-    "append": 0x8, "shlock": 0x10, "exlock": 0x20, "async": 0x40,
-    "sync": 0x80, "nofollow": 0x100, "creat": 0x200, "trunc": 0x400,
-    "excl": 0x800, "noctty": 0x8000, "dsync": 0x10000, "rsync": 0x20000,
-    "alt_io": 0x40000, "direct": 0x80000, "directory": 0x200000,
-    "cloexec": 0x400000, "search": 0x800000, "nosigpipe": 0x1000000,
-}
+# NetBSD's <sys/fcntl.h> values (abi), for kernels that speak NetBSD numbering:
+# the flag word names O_<WORD>.
+NETBSD_OPEN_FLAGS = {name: getattr(_abi, "O_" + name.upper()) for name in (
+    "rdonly", "wronly", "rdwr", "nonblock", "append", "shlock", "exlock", "async", "sync",
+    "nofollow", "creat", "trunc", "excl", "noctty", "dsync", "rsync", "alt_io", "direct",
+    "directory", "cloexec", "search", "nosigpipe")}
 
 
 def parse_operands(argv):

@@ -11,7 +11,8 @@ them, then checked against the node's size.
 import struct
 import time
 
-F_HEX, F_UNSIGNED = 2, 4
+from ..abi.sysctl import F_HEX, F_UNSIGNED
+
 SIZES = {"int": 4, "quad": 8, "bool": 1}
 RLIM_INFINITY = (1 << 63) - 1
 

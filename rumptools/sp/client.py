@@ -21,7 +21,7 @@ from . import url, wire
 from ..abi import errnos
 from ..abi.errnos import RumpError
 from ..abi.results import CONVERT
-from ..abi.syscalls import BY_METHOD
+from ..abi.syscalls import TABLE
 
 RETRY_NONE, RETRY_INFTIME, RETRY_ONCE, RETRY_DIE = 0, -1, -2, -3
 ENV_EXECFD = "RUMPCLIENT__EXECFD"
@@ -334,23 +334,6 @@ class Client:
             raise ConnectionResetError(errnos.to_host(errnos.ECONNRESET), "handshake refused")
         self.pid = wire.decode(body)[0]
 
-    def __getattr__(self, name):
-        sc = BY_METHOD.get(name)
-        if sc is None:
-            raise AttributeError(name)
-
-        convert = CONVERT.get(name)
-
-        def stub(*args):
-            res = self.syscall(sc, args)
-            if len(res) == 1:
-                return res[0] if convert is None else convert(res[0])
-            return res if res else None
-
-        stub.__name__ = name
-        setattr(self, name, stub)
-        return stub
-
     # -- fork and exec -----------------------------------------------------------
     def prefork(self):
         """Ask the kernel to park a copy of this process; returns the cookie."""
@@ -382,6 +365,31 @@ class Client:
 
     def _exec_handshake(self):
         self.pid = self._handshake(wire.HS_EXEC, (self.comm,))
+
+
+def _stub(sc):
+    """The client method of one table entry: call it, return its results os-style
+    (one result as itself, several as a tuple, none as None; stat and statvfs
+    as named tuples)."""
+    rs = sc.resultspec          # the raw text: parsing every entry would slow start-up
+    convert = CONVERT.get(rs.partition(":")[2]) if rs and " " not in rs else None
+    if convert is not None:
+        def stub(self, *args):
+            res = self.syscall(sc, args)
+            return convert(res[0]) if len(res) == 1 else (res or None)
+    else:
+        def stub(self, *args):
+            res = self.syscall(sc, args)
+            return res[0] if len(res) == 1 else (res or None)
+    stub.__name__ = stub.__qualname__ = sc.method
+    stub.__doc__ = "%s(%s) -> %s: %s (syscall %d %s)" % (
+        sc.method, sc.argspec, sc.resultspec or "None", sc.doc, sc.number, sc.name)
+    return stub
+
+
+for _sc in TABLE:       # the stubs are made from the table once, at import
+    setattr(Client, _sc.method, _stub(_sc))
+del _sc
 
 
 def _from_exec(value, address, comm, retry):

@@ -5,13 +5,11 @@ writes them between the `.\\" BEGIN SYSCALL LIST` and `.\\" END SYSCALL LIST`
 lines of man/rump_sp.7; tests/unit/test_manpages.py checks that the page
 and the table agree.
 """
+from ..abi.sctypes import TYPES
 from ..abi.syscalls import TABLE
 
 BEGIN = '.\\" BEGIN SYSCALL LIST'
 END = '.\\" END SYSCALL LIST'
-
-# argument type code (syscalls.py) -> word shown in the page
-TYPE_WORDS = {"i": "integer", "s": "string", "b": "bytes", "v": "value"}
 
 
 def _text(s):
@@ -30,17 +28,16 @@ def _sentence(s):
     return s if s.endswith(".") else s + "."
 
 
-def arg_words(codes):
-    """Argument type codes as words: 'i?v' -> ['integer', 'value or none']."""
+def param_words(params):
+    """Typed parameters as words: [fd:fd, arg:?value] -> ['fd (descriptor)', 'arg (value or none)']."""
     words = []
-    optional = False
-    for c in codes:
-        if c == "?":
-            optional = True
-            continue
-        word = TYPE_WORDS.get(c, c)
-        words.append(word + " or none" if optional else word)
-        optional = False
+    for p in params:
+        what = TYPES[p.type].word
+        if p.sized_by:
+            what += ", at most " + p.sized_by
+        if p.optional:
+            what += " or none"
+        words.append("%s (%s)" % (p.name, what))
     return words
 
 
@@ -49,10 +46,10 @@ def render_entry(sc):
     if name[:1].isupper():          # would be taken for an mdoc macro
         name = "\\&" + name
     lines = [".It Sy %s Pq %d" % (name, sc.number)]
-    args = arg_words(sc.args)
-    lines.append("Arguments: %s." % (", ".join(args) if args else "none"))
-    # `results` is free text naming what comes back ("fd fd", "old mask"): shown as is
-    lines.append("Results: %s." % (_text(" ".join(sc.results.split())) or "none"))
+    args = param_words(sc.args)
+    lines.append("Arguments: %s." % (_text(", ".join(args)) if args else "none"))
+    results = param_words(sc.results)
+    lines.append("Results: %s." % (_text(", ".join(results)) if results else "none"))
     lines.append(_text(_sentence(sc.doc)))
     if sc.sleeps:
         lines.append("May sleep in the kernel.")

@@ -11,12 +11,16 @@ sees processes, LWPs and the signal sink this module installs.
 import os
 import socket
 import stat
+import struct
 import threading
 
 from . import wire
+from .encoders import result_encoder
 from ..abi import errnos
 from ..abi.errnos import RumpError
-from ..abi.syscalls import BY_NUMBER, check_args
+
+_decode = wire.decode
+_current_thread = threading.current_thread
 
 MAX_CLIENTS = 255
 MAX_SLEEPERS = 128
@@ -269,22 +273,24 @@ class Connection:
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
     def syscall(self, reqno, number, body):
-        sc = BY_NUMBER.get(number)
+        """Dispatch: one lookup finds the kernel's entry (handler, argument check,
+        result encoder); an unknown number or a component not loaded is ENOSYS."""
         k = self.kernel
-        if sc is None:
+        ent = k.sysent.get(number)
+        if ent is None:
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.ENOSYS))
             return
         try:
-            args = wire.decode(body)
+            args = _decode(body)
         except wire.WireError:
             self.send_error(reqno, wire.E_MALFORMED)
             return
-        if not check_args(sc, args):
+        if not ent.check(args):
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
             return
         image = self.execs
-        err, results, after, detail = k.syscall(self.proc, number, args, self.handoff)
-        if self.owner is not threading.current_thread():
+        err, results, after, detail = k.run(self.proc, ent, args, self.handoff)
+        if self.owner is not _current_thread():
             with k.lock:
                 self.server.sleepers -= 1       # this call slept and gave up the reader role
         if image != self.execs:                 # its caller exec'd away: nobody to answer
@@ -293,13 +299,16 @@ class Connection:
             return
         if err:
             body = wire.encode((detail,)) if detail else b""
-            self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body))
+            reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body)
         else:
             try:
-                body = wire.encode(results)
-            except wire.WireError:
-                body, err = b"", errnos.EOVERFLOW
-            self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body))
+                reply = ent.encode(reqno, results)
+            except (wire.WireError, struct.error):
+                reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EOVERFLOW)
+            except (ValueError, TypeError) as e:
+                k.console("kernel: syscall %d failed: results do not fit the syscall table: %s" % (number, e))
+                reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EIO)
+        self.send(reply)
         if after is not None:
             after()
 
@@ -315,6 +324,7 @@ class Server:
         self.sleepers = 0
         self.running = False
         self._inode = None
+        kernel.set_result_encoder(result_encoder)
 
     # -- binding -------------------------------------------------------------
     def bind(self):

@@ -2,9 +2,10 @@
 import threading
 
 from rumptools.kernel.kern.kernel import Kernel
+from rumptools.kernel.kern.module import Component
 from rumptools.kernel.rumpuser.fake import FakeHost
 from rumptools.abi.errnos import RumpError
-from rumptools.abi.syscalls import BY_METHOD
+from rumptools.abi.syscalls import BY_METHOD, check_results
 
 
 def boot(*components, **kw):
@@ -26,9 +27,16 @@ def call(kernel, proc, method, *args):
     err, res, after, detail = kernel.syscall(proc, sc.number, args)
     if err:
         raise RumpError(err, detail=detail)
+    assert check_results(sc, res), "%s returned %r, not the table's results %r" % (sc.name, res, sc.results)
     if after:
         after()
     return res[0] if len(res) == 1 else (res or None)
+
+
+def attach(kernel, fn, name="test", provides=()):
+    """Attach a test component whose attach function is fn(ctx); returns its context."""
+    with kernel.lock:
+        return Component(name, fn, provides=provides).attach(kernel)
 
 
 def call_in_thread(kernel, proc, method, *args):

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rumptools.commands import cgdconfig_dev, cgdconfig_gen, cgdconfig_keys
+from rumptools.commands import cgdconfig_gen, cgdconfig_keys
+from rumptools.commands._diskio import disk_paths
 from rumptools.commands.cgdconfig import cli
 from rumptools.crypto.cgd_ciphers import CgdError, make_cipher
 from rumptools.crypto.cgd_keygen import derive_key
@@ -768,10 +769,11 @@ def test_options_end_at_the_first_argument(env):
 
 
 def test_cgd_names():
-    assert cgdconfig_dev.cgd_paths("cgd0") == ["/dev/rcgd0d"]
-    assert cgdconfig_dev.cgd_paths("rcgd1a") == ["/dev/rcgd1a"]
-    assert cgdconfig_dev.cgd_paths("/dev/rcgd0d") == ["/dev/rcgd0d"]
-    assert cgdconfig_dev.cgd_paths("foo") == ["/dev/rfoo", "/dev/rfood"]
+    assert disk_paths("cgd0") == ["/dev/rcgd0", "/dev/rcgd0d"]     # opendisk(3)
+    assert disk_paths("rcgd0") == ["/dev/rcgd0", "/dev/rcgd0d"]
+    assert disk_paths("rcgd1a") == ["/dev/rcgd1a"]
+    assert disk_paths("/dev/rcgd0d") == ["/dev/rcgd0d"]
+    assert disk_paths("foo") == ["/dev/rfoo", "/dev/rfood"]
 
 
 def test_list_and_unconfigure_start_light():

@@ -52,7 +52,7 @@ def test_rump_sp_syscall_list_is_generated_from_the_table():
     with open(os.path.join(MAN, "rump_sp.7"), encoding="utf-8") as f:
         page = f.read()
     assert current_region(page) == render_syscall_list(), (
-        "the SYSTEM CALLS list of man/rump_sp.7 does not match rumptools/sp/syscalls.py; "
+        "the SYSTEM CALLS list of man/rump_sp.7 does not match rumptools/abi/syscalls.py; "
         "run: python tools/gen_rump_sp_list.py")
 
 

@@ -22,17 +22,19 @@ def err(k, p, method, *args):
 # -- sleeping on several channels ---------------------------------------------------
 
 def _sleeper(k, chans, timo):
-    nr = 990
+    from rumptools.abi.syscalls import Syscall
+    from rumptools.kernel.kern.syscall import Sysent
 
     def handler(lwp):
         return (k.sleepq.tsleep_multi(chans, timo),)
 
-    k.add_syscall(nr, handler, None)
+    ent = Sysent(Syscall(990, "test_sleep_multi", "test_sleep_multi", "", "chan:value", True, "test"),
+                 handler, None)
     p = spawn(k)
     box = {}
 
     def run():
-        err, res, _a, _d = k.syscall(p, nr, ())
+        err, res, _a, _d = k.run(p, ent, ())
         box["r"] = (err, res)
 
     import threading

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from rumptools.kernel.kern.stat import FIELDS, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG
+from rumptools.abi.sctypes import STAT_FIELDS as FIELDS
+from rumptools.kernel.kern.stat import S_IFDIR, S_IFLNK, S_IFMT, S_IFREG
 from rumptools.abi import errnos as E
 from rumptools.abi.errnos import RumpError
 from rumptools.abi.syscalls import O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY

@@ -9,7 +9,8 @@ from collections import namedtuple
 
 import pytest
 
-from rumptools.kernel.kern.stat import FIELDS, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
+from rumptools.abi.sctypes import STAT_FIELDS as FIELDS
+from rumptools.kernel.kern.stat import S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
 from rumptools.kernel.vfs.vnode import makedev
 from rumptools.abi import errnos as E
 from rumptools.abi.errnos import RumpError
@@ -978,8 +979,8 @@ def test_etfs_keys_are_whole_paths(k, p, tmp_path):
     from rumptools.formats.drivespec import DriveSpec
     host = tmp_path / "disk.img"
     with k.lock:
-        k.etfs_register(DriveSpec(key="/dk", hostpath=str(host), size=64 * 1024))
-        k.etfs_register(DriveSpec(key="/rdk", hostpath=str(host), size=64 * 1024, type="chr"))
+        k.slot("etfs")(DriveSpec(key="/dk", hostpath=str(host), size=64 * 1024))
+        k.slot("etfs")(DriveSpec(key="/rdk", hostpath=str(host), size=64 * 1024, type="chr"))
     for path in ("/dk", "//dk"):
         st = p.st(path)
         assert kind(st.mode) == S_IFBLK and st.size == 64 * 1024

@@ -1,12 +1,14 @@
-"""The `rumpdev` component: the device framework that device components attach to."""
+"""The `rumpdev` component: the device framework that device components attach to.
+
+Provides the `devices` slot: attached driver name -> driver."""
 from ..kern.module import Component
-from ..kern.sysctl import STRING
+from ...abi.sysctl import STRING
 
 
-def _attach(kernel, comp):
-    kernel.devices = getattr(kernel, "devices", {})
-    kernel.sysctl.add("hw.drivers", STRING, getter=lambda: " ".join(sorted(kernel.devices)), owner=comp,
-                      desc="Attached device drivers")
+def _attach(ctx):
+    devices = ctx.provide("devices", {})
+    ctx.sysctl("hw.drivers", STRING, getter=lambda: " ".join(sorted(devices)),
+               desc="Attached device drivers")
 
 
-component = Component("rumpdev", _attach, desc="device autoconfiguration")
+component = Component("rumpdev", _attach, desc="device autoconfiguration", provides=("devices",))

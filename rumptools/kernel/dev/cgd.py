@@ -70,10 +70,7 @@ class CgdDriver:
         return self.units[u], minor % MAXPART
 
     def _cache(self):
-        from .bufcache import BufCache
-        if not hasattr(self.kernel, "bufcache"):
-            self.kernel.bufcache = BufCache()
-        return self.kernel.bufcache
+        return self.kernel.slot("bufcache")
 
     def _window(self, minor):
         unit, part = self._unit(minor)
@@ -142,7 +139,7 @@ class CgdDriver:
             raise RumpError(errnos.EINVAL) from None
         from ..kern.sleepq import curlwp
         lwp = curlwp()
-        vp = self.kernel.vfs.lookup(lwp.proc if lwp else None, path)
+        vp = self.kernel.slot("vfs").lookup(lwp.proc if lwp else None, path)
         under = getattr(vp, "disk", None)
         if under is None:
             raise RumpError(errnos.ENOTBLK)

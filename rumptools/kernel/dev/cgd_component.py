@@ -1,41 +1,31 @@
-"""The `rumpdev_cgd` component: cgd units with /dev/cgdN? and /dev/rcgdN? nodes."""
+"""The `rumpdev_cgd` component: cgd units with /dev/cgdN? and /dev/rcgdN? nodes.
+
+Provides the `cgd` slot (the driver, with its units). Everything it adds is
+recorded by its attach context; unloading refuses while a unit is configured."""
 from ...abi import cgdioctl as ci
+from ...abi import errnos
+from ...abi.errnos import RumpError
 from ..kern.module import Component
-from ..vfs.component import add_devnode, remove_devnode
 from ..vfs.vnode import VBLK, VCHR
 from .cgd import BMAJOR, CMAJOR, MAXPART, CgdDriver
 
 
-def _nodes():
+def _attach(ctx):
+    drv = ctx.provide("cgd", CgdDriver(ctx.kernel))
+    ctx.add_devsw(BMAJOR, drv)
+    ctx.add_devsw(CMAJOR, drv)
     for unit in range(ci.NCGD):
         for i, part in enumerate(ci.PARTITIONS):
-            yield unit, i, part
+            ctx.add_devnode("cgd%d%s" % (unit, part), VBLK, BMAJOR, unit * MAXPART + i)
+            ctx.add_devnode("rcgd%d%s" % (unit, part), VCHR, CMAJOR, unit * MAXPART + i)
+    ctx.add_sync_hook(drv.sync)
+    ctx.add_shutdown_hook(drv.shutdown, last=True)
 
 
-def _attach(kernel, comp):
-    drv = CgdDriver(kernel)
-    kernel.cgd = drv
-    kernel.cgd_units = drv.units
-    kernel.devsw[BMAJOR] = drv
-    kernel.devsw[CMAJOR] = drv
-    for unit, i, part in _nodes():
-        add_devnode(kernel, "cgd%d%s" % (unit, part), VBLK, BMAJOR, unit * MAXPART + i)
-        add_devnode(kernel, "rcgd%d%s" % (unit, part), VCHR, CMAJOR, unit * MAXPART + i)
-    kernel.add_sync_hook(comp, drv.sync)
-    kernel.shutdown_hooks.insert(0, drv.shutdown)
+def _detach(ctx):
+    if any(u.disk is not None for u in ctx.kernel.slot("cgd").units):
+        raise RumpError(errnos.EBUSY)
 
 
-def _detach(kernel, comp):
-    drv = kernel.cgd
-    if any(u.disk is not None for u in drv.units):
-        from ...abi.errnos import RumpError
-        raise RumpError(16)
-    for unit, i, part in _nodes():
-        remove_devnode(kernel, "cgd%d%s" % (unit, part))
-        remove_devnode(kernel, "rcgd%d%s" % (unit, part))
-    kernel.devsw.pop(BMAJOR, None)
-    kernel.devsw.pop(CMAJOR, None)
-    del kernel.cgd, kernel.cgd_units
-
-
-component = Component("rumpdev_cgd", _attach, _detach, desc="cryptographic disk driver")
+component = Component("rumpdev_cgd", _attach, _detach, desc="cryptographic disk driver",
+                      requires=("vfs", "devfs", "bufcache"), provides=("cgd",))

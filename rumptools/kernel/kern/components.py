@@ -70,6 +70,11 @@ REGISTRY = {e.name: e for e in (
 BUILTIN = ("rump", "rumpkern_sysproxy")
 
 
+def available():
+    """Names of the components that have code: what rump_allserver loads."""
+    return [n for n, e in REGISTRY.items() if e.impl]
+
+
 def canonical(name):
     """Map what -l or modload was given (rumpvfs, librumpvfs.so, a path, vfs) to a component name."""
     base = name.rsplit("/", 1)[-1]

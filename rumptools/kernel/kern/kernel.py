@@ -1,4 +1,4 @@
-"""The kernel object: boot, components, syscall switch, reboot.
+"""The kernel object: boot, components, slots, syscall switch, reboot.
 
 Locking rule: Kernel.lock guards everything reachable from here. Syscall
 handlers, component attach/detach, callouts, softint handlers and sync hooks
@@ -6,6 +6,9 @@ run with it held. Threads of the kernel: the callout thread (callout.py)
 and the softint thread (softint.py), both started at boot and stopped at
 reboot. A host thread (a receive loop, a disk completion) never takes the
 lock to change state: it hands work to a softint or a PktQueue.
+Components reach each other through slots (kernel.slot("vfs")); each one's
+additions are recorded by its attach context (kern/module.py). Syscall
+handlers register by name (kern/syscall.py) into self.sysent.
 """
 import importlib
 import threading
@@ -15,8 +18,9 @@ from ...abi import errnos
 from ...abi.errnos import RumpError
 from . import components as registry
 from .callout import Callouts
+from .module import AttachError
 from .proc import ProcTable
-from .sleepq import SleepQueues, set_curlwp
+from .sleepq import SleepQueues, curlwp_slot
 from .softint import Softints
 from .sysctl import SysctlTree
 
@@ -36,10 +40,13 @@ class ComponentError(Exception):
 
 
 class Loaded:
-    __slots__ = ("name", "component", "source")
+    __slots__ = ("name", "component", "source", "ctx")
 
-    def __init__(self, name, component, source):
-        self.name, self.component, self.source = name, component, source
+    def __init__(self, name, component, source, ctx):
+        self.name, self.component, self.source, self.ctx = name, component, source, ctx
+
+
+_MISSING = object()
 
 
 class Kernel:
@@ -55,10 +62,12 @@ class Kernel:
         self.softints = Softints(self.lock, self.console)
         self.sleepq = SleepQueues(self.lock, self.callouts)
         self.sysctl = SysctlTree()
-        self.syscalls = {}          # number -> (handler, owner)
+        self.sysent = {}            # number -> Sysent (kern/syscall.py)
+        self.result_encoder = None  # set by the transport: table entry -> encoder of its results
+        self.slots = {}             # subsystem name -> object, provided by components
         self.loaded = {}            # component name -> Loaded, in load order
-        self.sync_hooks = []        # (owner, fn) run on sync: flush caches, unmount
-        self.shutdown_hooks = []
+        self.sync_hooks = []        # (owner, fn) run on sync: flush caches
+        self.shutdown_hooks = []    # (owner, fn) run at halt, newest first
         self.nlwps = 0
         self.nfiles = 0
         self.nclients = 0
@@ -112,8 +121,22 @@ class Kernel:
         return mod.component
 
     def _attach(self, name, comp, source):
-        comp.attach(self)
-        self.loaded[name] = Loaded(name, comp, source)
+        try:
+            ctx = comp.attach(self)
+        except AttachError as e:
+            raise ComponentError(name, "%s: %s" % (name, e), errnos.ENOENT) from None
+        self.loaded[name] = Loaded(name, comp, source, ctx)
+
+    def slot(self, name, default=_MISSING):
+        """The object a component provides under name (vfs, devfs, bufcache, cgd, ...).
+
+        Without a default, a missing slot is ENOSYS: the component is not loaded."""
+        obj = self.slots.get(name)
+        if obj is None:
+            if default is _MISSING:
+                raise RumpError(errnos.ENOSYS)
+            return default
+        return obj
 
     def modload(self, request):
         """Load a component into the running kernel (modload). Lock held."""
@@ -135,7 +158,8 @@ class Kernel:
             raise ComponentError(request, "%s: not loaded" % request, errnos.ENOENT)
         if self.refs(name) or name in registry.BUILTIN or not self.loaded[name].component.unloadable:
             raise ComponentError(name, "%s: in use" % name, errnos.EBUSY)
-        self.loaded[name].component.detach(self)
+        ld = self.loaded[name]
+        ld.component.detach(ld.ctx)
         del self.loaded[name]
         return name
 
@@ -151,45 +175,45 @@ class Kernel:
         return tuple(rows)
 
     # -- syscall switch ------------------------------------------------------
-    def add_syscall(self, number, handler, owner):
-        self.syscalls[number] = (handler, owner)
-
-    def remove_syscalls(self, owner):
-        for nr in [nr for nr, (_h, o) in self.syscalls.items() if o is owner]:
-            del self.syscalls[nr]
-
-    def handler(self, number):
-        entry = self.syscalls.get(number)
-        if entry is None:
-            raise RumpError(errnos.ENOSYS)
-        return entry[0]
+    def set_result_encoder(self, factory):
+        """The transport's factory: table entry -> function encoding its results.
+        Applied to the entries there are and to those added later."""
+        self.result_encoder = factory
+        for ent in self.sysent.values():
+            ent.encode = factory(ent.sc)
 
     def syscall(self, proc, number, args, before_sleep=None):
+        """Run one system call by number (ENOSYS if nothing handles it)."""
+        ent = self.sysent.get(number)
+        if ent is None:
+            return errnos.ENOSYS, (), None, None
+        return self.run(proc, ent, args, before_sleep)
+
+    def run(self, proc, ent, args, before_sleep=None):
         """Run one system call as a new LWP of proc. Takes the kernel lock.
 
-        Returns (errno, results, after_reply, detail). A kernel bug (any other
+        Returns (errno, results, after_reply, detail). The arguments were
+        checked against the table by the caller. A kernel bug (any other
         exception) is reported on the console and answered with EIO: a bad
         call never takes the kernel down.
         """
         with self.lock:
-            lwp = proc.new_lwp()
-            set_curlwp(lwp)
-            lwp.before_sleep_hook = before_sleep
+            if not ent.live:                # its component was unloaded meanwhile
+                return errnos.ENOSYS, (), None, None
+            lwp = proc.new_lwp(before_sleep)
+            curlwp_slot.lwp = lwp
             try:
-                return 0, self.handler(number)(lwp, *args), lwp.after_reply, None
+                return 0, ent.handler(lwp, *args), lwp.after_reply, None
             except RumpError as e:
                 return e.errno, (), None, e.detail
             except Exception:
-                self.console("kernel: syscall %d failed:\n%s" % (number, traceback.format_exc()))
+                self.console("kernel: syscall %d failed:\n%s" % (ent.number, traceback.format_exc()))
                 return errnos.EIO, (), None, None
             finally:
                 proc.lwp_exit(lwp)
-                set_curlwp(None)
+                curlwp_slot.lwp = None
 
     # -- sync and reboot -----------------------------------------------------
-    def add_sync_hook(self, owner, fn):
-        self.sync_hooks.append((owner, fn))
-
     def sync(self):
         """Flush every cache to the host (lock held). Returns True if all went well."""
         ok = True
@@ -212,7 +236,7 @@ class Kernel:
             if not howto & RB_NOSYNC:
                 ok = self.sync()
                 self.console("syncing disks... %s" % ("done" if ok else "giving up"))
-            for fn in reversed(self.shutdown_hooks):
+            for _owner, fn in reversed(self.shutdown_hooks):
                 try:
                     fn()
                 except Exception as exc:

@@ -11,7 +11,7 @@ class Lwp:
     __slots__ = ("proc", "lid", "cond", "wchan", "woken", "wokenby", "timer", "selrecs",
                  "before_sleep_hook", "after_reply")
 
-    def __init__(self, proc, lid):
+    def __init__(self, proc, lid, before_sleep=None):
         self.proc = proc
         self.lid = lid
         self.cond = None
@@ -20,7 +20,7 @@ class Lwp:
         self.wokenby = None         # the channel whose wakeup ended the last sleep
         self.timer = None           # this LWP's sleep timeout (a Callout, made on first use)
         self.selrecs = None         # poll/select: selinfo records noted during a scan
-        self.before_sleep_hook = None
+        self.before_sleep_hook = before_sleep     # sysproxy: called once before the LWP first sleeps
         self.after_reply = None     # run by sysproxy once the reply is on the wire
 
     def before_sleep(self):
@@ -46,8 +46,8 @@ class Proc:
         self.signal_sink = None     # sysproxy: callable(signo) that raises on the client
         self.sysctl_state = None    # proc.curproc.* (sysctl_base.proc_state), copied by fork
 
-    def new_lwp(self):
-        lwp = Lwp(self, self.next_lid)
+    def new_lwp(self, before_sleep=None):
+        lwp = Lwp(self, self.next_lid, before_sleep)
         self.next_lid += 1
         self.lwps.add(lwp)
         self.kernel.nlwps += 1

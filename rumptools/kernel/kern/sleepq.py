@@ -22,6 +22,7 @@ from ...abi import errnos
 from ...abi.errnos import RumpError
 
 _current = threading.local()
+curlwp_slot = _current      # the syscall path sets .lwp directly (one attribute store per call)
 
 
 def curlwp():

@@ -1,12 +1,18 @@
-"""Descriptor syscalls that work on any File: read write close dup dup2 fcntl pipe2."""
+"""Descriptor syscalls that work on any File: read write close dup dup2 fcntl pipe2.
+
+Handlers register by their syscall table name (kern/syscall.py); the `rump`
+base component adds the set."""
 from ...abi import errnos
 from ...abi import syscalls as sc
 from ...abi.errnos import RumpError
+from ...abi.syscalls import MAX_IO
 from .pipe import make_pipe
+from .syscall import Syscalls
 
-MAX_IO = 64 * 1024 * 1024
+syscalls = Syscalls()
 
 
+@syscalls("read")
 def sys_read(lwp, fd, n):
     fp = lwp.proc.files.get(fd)
     if not fp.readable():
@@ -16,6 +22,7 @@ def sys_read(lwp, fd, n):
     return (fp.read(n),)
 
 
+@syscalls("write")
 def sys_write(lwp, fd, data):
     fp = lwp.proc.files.get(fd)
     if not fp.writable():
@@ -23,16 +30,19 @@ def sys_write(lwp, fd, data):
     return (fp.write(data),)
 
 
+@syscalls("close")
 def sys_close(lwp, fd):
     lwp.proc.files.close(fd)
     return ()
 
 
+@syscalls("dup")
 def sys_dup(lwp, fd):
     files = lwp.proc.files
     return (files.alloc(files.get(fd)),)
 
 
+@syscalls("dup2")
 def sys_dup2(lwp, fd, fd2):
     files = lwp.proc.files
     fp = files.get(fd)
@@ -41,6 +51,7 @@ def sys_dup2(lwp, fd, fd2):
     return (fd2,)
 
 
+@syscalls("fcntl")
 def sys_fcntl(lwp, fd, cmd, arg):
     files = lwp.proc.files
     fp = files.get(fd)
@@ -62,6 +73,7 @@ def sys_fcntl(lwp, fd, cmd, arg):
     raise RumpError(errnos.EINVAL)
 
 
+@syscalls("pipe2")
 def sys_pipe2(lwp, flags):
     if flags & ~(sc.O_NONBLOCK | sc.O_CLOEXEC):
         raise RumpError(errnos.EINVAL)
@@ -77,7 +89,3 @@ def sys_pipe2(lwp, flags):
         w.drop()
         raise
     return (rfd, wfd)
-
-
-HANDLERS = {3: sys_read, 4: sys_write, 6: sys_close, 41: sys_dup, 90: sys_dup2,
-            92: sys_fcntl, 453: sys_pipe2}

@@ -1,14 +1,22 @@
-"""Kernel-wide syscalls: getpid, nanosleep, __sysctl, modctl, reboot."""
+"""Kernel-wide syscalls: getpid, nanosleep, __sysctl, modctl, reboot.
+
+Handlers register by their syscall table name (kern/syscall.py); the `rump`
+base component adds the set."""
 from ...abi import errnos
 from ...abi import syscalls as sc
 from ...abi.errnos import RumpError
 from .kernel import ComponentError
+from .syscall import Syscalls
+
+syscalls = Syscalls()
 
 
+@syscalls("getpid")
 def sys_getpid(lwp):
     return (lwp.proc.pid,)
 
 
+@syscalls("__nanosleep50")
 def sys_nanosleep(lwp, ns):
     if ns < 0 or ns >= 1 << 62:
         raise RumpError(errnos.EINVAL)
@@ -23,6 +31,7 @@ def sys_nanosleep(lwp, ns):
     return (int(left * 1e9) if lwp.woken == "wakeup" else 0,)
 
 
+@syscalls("__sysctl")
 def sys_sysctl(lwp, name, op, value):
     tree = lwp.proc.kernel.sysctl
     if op == sc.SYSCTL_READ:
@@ -34,6 +43,7 @@ def sys_sysctl(lwp, name, op, value):
     raise RumpError(errnos.EINVAL)
 
 
+@syscalls("modctl")
 def sys_modctl(lwp, op, arg):
     kernel = lwp.proc.kernel
     try:
@@ -54,12 +64,10 @@ def sys_modctl(lwp, op, arg):
     raise RumpError(errnos.EINVAL)
 
 
+@syscalls("reboot")
 def sys_reboot(lwp, howto, bootstr):
     kernel = lwp.proc.kernel
     if kernel.on_reboot is None:
         raise RumpError(errnos.EPERM)
     lwp.after_reply = lambda: kernel.on_reboot(howto)
     return ()
-
-
-HANDLERS = {20: sys_getpid, 430: sys_nanosleep, 202: sys_sysctl, 246: sys_modctl, 208: sys_reboot}

@@ -17,12 +17,15 @@ while asleep. Results as NetBSD gives them: a negative fd is skipped
 for select; POLLHUP and POLLERR are reported unasked; a timeout is not an
 error (everything comes back empty).
 
-Handlers are self-contained functions of (lwp, *args), listed in HANDLERS.
+Handlers register by name in `syscalls` (kern/syscall.py); the base component adds them.
 """
 from ...abi import errnos
 from ...abi import poll as pl
 from ...abi.errnos import RumpError
 from .files import NDFILE_MAX
+from .syscall import Syscalls
+
+syscalls = Syscalls()
 
 POLL_MAX_FDS = NDFILE_MAX + 1000      # NetBSD: nfds beyond dt_nfiles + 1000 is EINVAL
 _SELECT_FLAGS = (pl.SELECT_READ, pl.SELECT_WRITE, pl.SELECT_EXCEPT)
@@ -126,6 +129,7 @@ def pollcommon(lwp, fds, timo):
     return (tuple(revents) if revents is not None else (0,) * len(entries),)
 
 
+@syscalls("poll")
 def sys_poll(lwp, fds, timeout):
     """poll(fds, timeout_ms): revents for each (fd, events) pair."""
     if timeout == pl.INFTIM:
@@ -133,11 +137,13 @@ def sys_poll(lwp, fds, timeout):
     return pollcommon(lwp, fds, _timeout(timeout, 1e3))
 
 
+@syscalls("__pollts50")
 def sys_pollts(lwp, fds, timeout_ns):
     """pollts(fds, timeout_ns): poll with a timeout in nanoseconds."""
     return pollcommon(lwp, fds, _timeout(timeout_ns, 1e9))
 
 
+@syscalls("__select50")
 def sys_select(lwp, rfds, wfds, xfds, timeout_us):
     """select(read, write, except, timeout_us): the three lists of ready descriptors."""
     sets = []
@@ -155,5 +161,3 @@ def sys_select(lwp, rfds, wfds, xfds, timeout_us):
         return ((), (), ())
     return tuple(tuple(r) for r in ready)
 
-
-HANDLERS = {209: sys_poll, 437: sys_pollts, 417: sys_select}

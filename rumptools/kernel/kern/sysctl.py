@@ -12,8 +12,9 @@ calling process first.  Kernel lock held by callers.
 from ...abi import errnos
 from ...abi.errnos import RumpError
 
-NODE, INT, QUAD, STRING, BOOL, STRUCT = "node", "int", "quad", "string", "bool", "struct"
-F_WRITABLE, F_HEX, F_UNSIGNED, F_PROC = 1, 2, 4, 8
+from ...abi.sysctl import BOOL, F_HEX, F_UNSIGNED, F_WRITABLE, INT, NODE, QUAD, STRING, STRUCT  # noqa: F401
+
+F_PROC = 8                  # kernel-internal: getter/setter take the calling process (masked out on the wire)
 CREATE_BASE = 1024
 
 # NetBSD's top-level nodes (sysctl_basenode_init): name, number, description.

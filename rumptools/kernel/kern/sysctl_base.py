@@ -90,12 +90,14 @@ def proc_state(proc):
     return st
 
 
-def attach(kernel, comp):
+def attach(ctx):
+    """Add the nodes through the base component's attach context."""
+    kernel, comp = ctx.kernel, ctx.comp
     s = kernel.sysctl
     t0 = kernel.host.clock.now()
 
     def add(path, kind, value=None, num=None, **kw):
-        return s.add(path, kind, value, num=num, owner=comp, **kw)
+        return ctx.sysctl(path, kind, value, num=num, **kw)
 
     def hostname_set(v):
         kernel.hostname = v

@@ -7,7 +7,6 @@ Errors carry `stage`, the step rump_server names when it reports them.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
-from ..dev.bufcache import BufCache
 from ..dev.disk import block_read, block_write, raw_read, raw_write
 from ..dev.hostdisk import HostDisk
 from ..rumpuser.hostfile import HostFile
@@ -24,7 +23,8 @@ def _fail(stage, err):
 
 class EtfsVnode(Vnode):
     def __init__(self, kernel, vtype, key):
-        super().__init__(kernel.vfs.root_mount, next(kernel.vfs.root_mount.next_ino), 0o640,
+        root_mount = kernel.slot("vfs").root_mount
+        super().__init__(root_mount, next(root_mount.next_ino), 0o640,
                          now_ns=int(kernel.host.wall_time() * 1e9))
         self.kernel = kernel
         self.vtype = vtype
@@ -55,19 +55,19 @@ class EtfsDevice(EtfsVnode):
 
     def read(self, offset, n):
         if self.vtype == VCHR:
-            return raw_read(self.disk, self.kernel.bufcache, offset, n)
-        return block_read(self.disk, self.kernel.bufcache, offset, n)
+            return raw_read(self.disk, self.kernel.slot("bufcache"), offset, n)
+        return block_read(self.disk, self.kernel.slot("bufcache"), offset, n)
 
     def write(self, offset, data):
         if self.vtype == VCHR:
-            return raw_write(self.disk, self.kernel.bufcache, offset, data)
-        return block_write(self.disk, self.kernel.bufcache, offset, data)
+            return raw_write(self.disk, self.kernel.slot("bufcache"), offset, data)
+        return block_write(self.disk, self.kernel.slot("bufcache"), offset, data)
 
     def truncate(self, size):
         return None
 
     def fsync(self):
-        self.kernel.bufcache.flush(self.disk)
+        self.kernel.slot("bufcache").flush(self.disk)
 
 
 class EtfsRegular(EtfsVnode):
@@ -123,7 +123,7 @@ def _label_window(hostfile, part):
 
 def register(kernel, spec):
     """Map spec.hostpath at spec.key (rump_server -d)."""
-    vfs = kernel.vfs
+    vfs = kernel.slot("vfs")
     key = "/" + spec.key.lstrip("/")
     if key in vfs.etfs:
         raise _fail("etfs register", errnos.EEXIST)
@@ -150,8 +150,6 @@ def register(kernel, spec):
             if size is None or size < 512:
                 raise _fail("etfs register", errnos.EINVAL)
             disk = HostDisk(key, hostfile, offset, size - size % 512)
-            if not hasattr(kernel, "bufcache"):
-                kernel.bufcache = BufCache()
             vp = EtfsDevice(kernel, VBLK if spec.type == "blk" else VCHR, key, disk)
         vfs.etfs[key] = vp
         return vp

@@ -46,6 +46,22 @@ class MountTable:
     def remove(self, mnt):
         self.mounts.remove(mnt)
 
+    def unmount(self, mnt, force, halting=False):
+        """The one unmount sequence: flush, let the file system refuse (EBUSY),
+        then take mnt off the vnode it covers and out of the table. At halt it
+        comes off even if the file system refused (the error still rises).
+        A cwd left inside (forced) has no path any more."""
+        done = False
+        try:
+            mnt.sync()
+            mnt.unmount(force)
+            done = True
+        finally:
+            if done or halting:
+                mnt.covered.mounted_here = None
+                mnt.covered = None
+                self.remove(mnt)
+
     def busy(self, mnt):
         """True if another mount sits inside mnt."""
         return any(m.covered is not None and m.covered.mount is mnt for m in self.mounts if m is not mnt)

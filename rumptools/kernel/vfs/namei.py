@@ -37,6 +37,7 @@ class VFS:
         self.root_mount = root_mount
         self.mounts = mounts
         self.etfs = {}             # "/dk" -> vnode
+        self.fstypes = {}          # name -> mount factory (AttachContext.add_fstype)
 
     @property
     def root(self):

@@ -281,7 +281,7 @@ class Rumpfs:
 
     def __init__(self, kernel, source="rumpfs"):
         self.kernel = kernel
-        self.limit = getattr(kernel, "memlimit", None) or kernel.host.memory_bytes() // 2
+        self.limit = kernel.memlimit or kernel.host.memory_bytes() // 2
         self.used = 0
         self.mount = RumpfsMount("rumpfs", source)
         self.mount.fs = self

@@ -14,7 +14,7 @@ from .vnode import VBLK, VCHR, major, minor
 
 
 def driver_for(kernel, rdev):
-    drv = getattr(kernel, "devsw", {}).get(major(rdev))
+    drv = kernel.devsw.get(major(rdev))
     if drv is None:
         raise RumpError(errnos.ENXIO)
     return drv
@@ -34,7 +34,7 @@ class SpecOps:
         self._drv().open(minor(self.rdev), flags, self.raw)
 
     def close(self, flags):
-        drv = getattr(self.kernel, "devsw", {}).get(major(self.rdev))
+        drv = self.kernel.devsw.get(major(self.rdev))
         if drv is not None:
             drv.close(minor(self.rdev), flags, self.raw)
 

@@ -3,7 +3,8 @@
 Each call resolves its path with namei the way NetBSD's does (CREATE,
 DELETE or RENAME of a last component: no link followed there unless the
 path ends in '/') and checks in NetBSD's order, so that the first error a
-NetBSD kernel would report is the one returned.
+NetBSD kernel would report is the one returned. Handlers register by their
+syscall table name (kern/syscall.py); the rumpvfs component adds the set.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
@@ -12,7 +13,9 @@ from .mount import MNT_FORCE
 from ...abi.syscalls import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
 from .sysutil import ACCESSPERMS, ALLPERMS, new_name, own, start_dir, vfs_of, vnode_of, writable
 from .vnode import PATH_MAX, VBLK, VCHR, VDIR, VLNK, VREG, VTYPE_OF_IFMT
+from ..kern.syscall import Syscalls
 
+syscalls = Syscalls()
 
 
 # -- making names ---------------------------------------------------------------
@@ -23,14 +26,17 @@ def _mkdir(lwp, dirfd, path, mode):
     return ()
 
 
+@syscalls("mkdir")
 def sys_mkdir(lwp, path, mode):
     return _mkdir(lwp, AT_FDCWD, path, mode)
 
 
+@syscalls("mkdirat")
 def sys_mkdirat(lwp, dirfd, path, mode):
     return _mkdir(lwp, dirfd, path, mode)
 
 
+@syscalls("__mknod50")
 def sys_mknod(lwp, path, mode, dev):
     """Device nodes and (S_IFREG) plain files; fifos and sockets are EINVAL, as on NetBSD."""
     nd = vfs_of(lwp).namei(lwp.proc, path, False, None, parent=True)
@@ -52,10 +58,12 @@ def _symlink(lwp, target, dirfd, path):
     return ()
 
 
+@syscalls("symlink")
 def sys_symlink(lwp, target, path):
     return _symlink(lwp, target, AT_FDCWD, path)
 
 
+@syscalls("symlinkat")
 def sys_symlinkat(lwp, target, dirfd, path):
     return _symlink(lwp, target, dirfd, path)
 
@@ -71,11 +79,13 @@ def _link(lwp, fd1, path1, fd2, path2, follow):
     return ()
 
 
+@syscalls("link")
 def sys_link(lwp, path1, path2):
     """link(2) follows a final symbolic link of path1 on NetBSD; linkat only with AT_SYMLINK_FOLLOW."""
     return _link(lwp, AT_FDCWD, path1, AT_FDCWD, path2, True)
 
 
+@syscalls("linkat")
 def sys_linkat(lwp, fd1, path1, fd2, path2, flags):
     return _link(lwp, fd1, path1, fd2, path2, bool(flags & AT_SYMLINK_FOLLOW))
 
@@ -90,10 +100,12 @@ def _readlink(lwp, dirfd, path, bufsize):
     return (raw.decode("utf-8", "surrogateescape"),)
 
 
+@syscalls("readlink")
 def sys_readlink(lwp, path, bufsize):
     return _readlink(lwp, AT_FDCWD, path, bufsize)
 
 
+@syscalls("readlinkat")
 def sys_readlinkat(lwp, dirfd, path, bufsize):
     return _readlink(lwp, dirfd, path, bufsize)
 
@@ -128,14 +140,17 @@ def _remove(lwp, dirfd, path, want_dir):
     return ()
 
 
+@syscalls("unlink")
 def sys_unlink(lwp, path):
     return _remove(lwp, AT_FDCWD, path, False)
 
 
+@syscalls("rmdir")
 def sys_rmdir(lwp, path):
     return _remove(lwp, AT_FDCWD, path, True)
 
 
+@syscalls("unlinkat")
 def sys_unlinkat(lwp, dirfd, path, flags):
     if flags & ~AT_REMOVEDIR:
         raise RumpError(errnos.EINVAL)
@@ -172,15 +187,18 @@ def _rename(lwp, fromfd, frompath, tofd, topath):
     return ()
 
 
+@syscalls("rename")
 def sys_rename(lwp, frompath, topath):
     return _rename(lwp, AT_FDCWD, frompath, AT_FDCWD, topath)
 
 
+@syscalls("renameat")
 def sys_renameat(lwp, fromfd, frompath, tofd, topath):
     return _rename(lwp, fromfd, frompath, tofd, topath)
 
 
 # -- directories and cwd ------------------------------------------------------------
+@syscalls("__getdents30")
 def sys_getdents(lwp, fd, count):
     """Entries (cookie, ino, type, name) after the descriptor's offset, about count/16 of them."""
     fp, vp = vnode_of(lwp, fd)
@@ -191,6 +209,7 @@ def sys_getdents(lwp, fd, count):
     return (tuple(fp.readdir(count // 16)),)
 
 
+@syscalls("chdir")
 def sys_chdir(lwp, path):
     vp = vfs_of(lwp).lookup(lwp.proc, path)
     if vp.vtype != VDIR:
@@ -199,6 +218,7 @@ def sys_chdir(lwp, path):
     return ()
 
 
+@syscalls("fchdir")
 def sys_fchdir(lwp, fd):
     _fp, vp = vnode_of(lwp, fd)
     if vp.vtype != VDIR:
@@ -207,31 +227,36 @@ def sys_fchdir(lwp, fd):
     return ()
 
 
+@syscalls("__getcwd")
 def sys_getcwd(lwp):
     vfs = vfs_of(lwp)
     return (vfs.path_of(lwp.proc.cwd or vfs.root),)
 
 
 # -- mounts ---------------------------------------------------------------------
+@syscalls("statvfs1")
 def sys_statvfs(lwp, path, flags):
     return (vfs_of(lwp).lookup(lwp.proc, path).mount.statvfs(),)
 
 
+@syscalls("fstatvfs1")
 def sys_fstatvfs(lwp, fd, flags):
     return (vnode_of(lwp, fd)[1].mount.statvfs(),)
 
 
+@syscalls("sync")
 def sys_sync(lwp):
     lwp.proc.kernel.sync()
     return ()
 
 
+@syscalls("__mount50")
 def sys_mount(lwp, fstype, path, flags, data):
     """Mount a new file system of fstype on the directory path names (over a
     mount already there, the new one is stacked on its root)."""
     kernel = lwp.proc.kernel
     vfs = vfs_of(lwp)
-    factory = kernel.fstypes.get(fstype)
+    factory = vfs.fstypes.get(fstype)
     if factory is None:
         raise RumpError(errnos.ENODEV)
     vp = vfs.lookup(lwp.proc, path)
@@ -257,6 +282,7 @@ def _in_use(kernel, mnt):
     return False
 
 
+@syscalls("unmount")
 def sys_unmount(lwp, path, flags):
     """EINVAL unless path is a mount's root; EBUSY while something is mounted
     inside it or (without MNT_FORCE) a cwd or an open file is in it."""
@@ -269,18 +295,5 @@ def sys_unmount(lwp, path, flags):
         raise RumpError(errnos.EBUSY)
     if not flags & MNT_FORCE and _in_use(lwp.proc.kernel, mnt):
         raise RumpError(errnos.EBUSY)
-    mnt.sync()
-    mnt.unmount(bool(flags & MNT_FORCE))
-    mnt.covered.mounted_here = None
-    mnt.covered = None                  # a cwd left inside (forced) has no path any more
-    vfs.mounts.remove(mnt)
+    vfs.mounts.unmount(mnt, bool(flags & MNT_FORCE))
     return ()
-
-
-HANDLERS = {
-    9: sys_link, 10: sys_unlink, 12: sys_chdir, 13: sys_fchdir, 22: sys_unmount, 36: sys_sync,
-    57: sys_symlink, 58: sys_readlink, 128: sys_rename, 136: sys_mkdir, 137: sys_rmdir,
-    296: sys_getcwd, 357: sys_statvfs, 358: sys_fstatvfs, 390: sys_getdents, 410: sys_mount,
-    450: sys_mknod, 457: sys_linkat, 458: sys_renameat, 461: sys_mkdirat, 469: sys_readlinkat,
-    470: sys_symlinkat, 471: sys_unlinkat,
-}

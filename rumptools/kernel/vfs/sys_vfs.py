@@ -4,19 +4,23 @@ POSIX semantics with NetBSD's errno values and choices where the two part
 (O_NOFOLLOW on a link is EFTYPE, O_TRUNC truncates even read-only opens,
 chown clears set-id bits). Every client is root, so access checks reduce to
 what exists and what is read-only. Names, directories and mounts are in
-sys_names; HANDLERS here is the whole table of the rumpvfs component.
+sys_names. Handlers register by name (kern/syscall.py); the rumpvfs
+component adds both sets.
 """
 from ...abi import errnos
 from ...abi import syscalls as sc
 from ...abi.errnos import RumpError
 from ..kern.files import NDFILE_MAX
-from . import sys_names
 from ...abi.syscalls import AT_FDCWD, AT_SYMLINK_NOFOLLOW
-from .sysutil import (ALLPERMS, FMASK, MAX_IO, O_ACCMODE,
+from ...abi.syscalls import MAX_IO, O_ACCMODE
+from .sysutil import (ALLPERMS, FMASK,
                       S_ISGID, S_ISTXT, S_ISUID, UTIME_NOW, UTIME_OMIT, new_name, now_ns, own,
                       start_dir, vfs_of, vnode_of, writable)
 from .vfs_file import VnodeFile, stat_of
 from .vnode import VDIR, VFIFO, VLNK, VREG, VSOCK
+from ..kern.syscall import Syscalls
+
+syscalls = Syscalls()
 
 
 # -- open ---------------------------------------------------------------------
@@ -70,10 +74,12 @@ def do_open(lwp, dirfd, path, flags, mode):
     return (fd,)
 
 
+@syscalls("open")
 def sys_open(lwp, path, flags, mode):
     return do_open(lwp, AT_FDCWD, path, flags, mode)
 
 
+@syscalls("openat")
 def sys_openat(lwp, dirfd, path, flags, mode):
     return do_open(lwp, dirfd, path, flags, mode)
 
@@ -91,6 +97,7 @@ def _positional(lwp, fd, offset, want_write):
     return fp
 
 
+@syscalls("pread")
 def sys_pread(lwp, fd, n, offset):
     fp = _positional(lwp, fd, offset, False)
     if n < 0 or n > MAX_IO:
@@ -98,10 +105,12 @@ def sys_pread(lwp, fd, n, offset):
     return (fp.read(n, offset),)
 
 
+@syscalls("pwrite")
 def sys_pwrite(lwp, fd, data, offset):
     return (_positional(lwp, fd, offset, True).write(data, offset),)
 
 
+@syscalls("readv")
 def sys_readv(lwp, fd, sizes):
     fp = lwp.proc.files.get(fd)
     if not fp.readable():
@@ -117,6 +126,7 @@ def sys_readv(lwp, fd, sizes):
     return (tuple(out),)
 
 
+@syscalls("writev")
 def sys_writev(lwp, fd, buffers):
     fp = lwp.proc.files.get(fd)
     if not fp.writable():
@@ -126,15 +136,18 @@ def sys_writev(lwp, fd, buffers):
     return (fp.write(b"".join(buffers)),)
 
 
+@syscalls("lseek")
 def sys_lseek(lwp, fd, offset, whence):
     return (lwp.proc.files.get(fd).seek(offset, whence),)
 
 
+@syscalls("fsync")
 def sys_fsync(lwp, fd):
     vnode_of(lwp, fd)[0].fsync()
     return ()
 
 
+@syscalls("ioctl")
 def sys_ioctl(lwp, fd, cmd, arg):
     return (lwp.proc.files.get(fd).ioctl(cmd, arg),)
 
@@ -149,6 +162,7 @@ def _truncate(vp, length):
     return ()
 
 
+@syscalls("ftruncate")
 def sys_ftruncate(lwp, fd, length):
     if length < 0:
         raise RumpError(errnos.EINVAL)
@@ -158,6 +172,7 @@ def sys_ftruncate(lwp, fd, length):
     return _truncate(vp, length)
 
 
+@syscalls("truncate")
 def sys_truncate(lwp, path, length):
     if length < 0:
         raise RumpError(errnos.EINVAL)
@@ -169,28 +184,34 @@ def _at(lwp, dirfd, path, flags):
     return vfs_of(lwp).lookup(lwp.proc, path, not flags & AT_SYMLINK_NOFOLLOW, start_dir(lwp, dirfd, path))
 
 
+@syscalls("__stat50")
 def sys_stat(lwp, path):
     return (stat_of(vfs_of(lwp).lookup(lwp.proc, path)),)
 
 
+@syscalls("__lstat50")
 def sys_lstat(lwp, path):
     return (stat_of(vfs_of(lwp).lookup(lwp.proc, path, follow=False)),)
 
 
+@syscalls("__fstat50")
 def sys_fstat(lwp, fd):
     return (lwp.proc.files.get(fd).stat(),)
 
 
+@syscalls("fstatat")
 def sys_fstatat(lwp, dirfd, path, flags):
     if flags & ~AT_SYMLINK_NOFOLLOW:
         raise RumpError(errnos.EINVAL)
     return (stat_of(_at(lwp, dirfd, path, flags)),)
 
 
+@syscalls("access")
 def sys_access(lwp, path, mode):
     return sys_faccessat(lwp, AT_FDCWD, path, mode, 0)
 
 
+@syscalls("faccessat")
 def sys_faccessat(lwp, dirfd, path, mode, flags):
     if mode & ~7:
         raise RumpError(errnos.EINVAL)
@@ -209,14 +230,17 @@ def _chmod(lwp, vp, mode):
     return ()
 
 
+@syscalls("chmod")
 def sys_chmod(lwp, path, mode):
     return _chmod(lwp, vfs_of(lwp).lookup(lwp.proc, path), mode)
 
 
+@syscalls("fchmod")
 def sys_fchmod(lwp, fd, mode):
     return _chmod(lwp, vnode_of(lwp, fd)[1], mode)
 
 
+@syscalls("fchmodat")
 def sys_fchmodat(lwp, dirfd, path, mode, flags):
     return _chmod(lwp, _at(lwp, dirfd, path, flags), mode)
 
@@ -234,14 +258,17 @@ def _chown(lwp, vp, uid, gid):
     return ()
 
 
+@syscalls("chown")
 def sys_chown(lwp, path, uid, gid):
     return _chown(lwp, vfs_of(lwp).lookup(lwp.proc, path), uid, gid)
 
 
+@syscalls("lchown")
 def sys_lchown(lwp, path, uid, gid):
     return _chown(lwp, vfs_of(lwp).lookup(lwp.proc, path, follow=False), uid, gid)
 
 
+@syscalls("fchown")
 def sys_fchown(lwp, fd, uid, gid):
     return _chown(lwp, vnode_of(lwp, fd)[1], uid, gid)
 
@@ -260,30 +287,23 @@ def _utimes(lwp, vp, atime, mtime):
     return ()
 
 
+@syscalls("__utimes50")
 def sys_utimes(lwp, path, atime, mtime):
     return _utimes(lwp, vfs_of(lwp).lookup(lwp.proc, path), atime, mtime)
 
 
+@syscalls("futimens")
 def sys_futimens(lwp, fd, atime, mtime):
     return _utimes(lwp, vnode_of(lwp, fd)[1], atime, mtime)
 
 
+@syscalls("utimensat")
 def sys_utimensat(lwp, dirfd, path, atime, mtime, flags):
     return _utimes(lwp, _at(lwp, dirfd, path, flags), atime, mtime)
 
 
+@syscalls("umask")
 def sys_umask(lwp, mask):
     old = lwp.proc.umask
     lwp.proc.umask = mask & ALLPERMS
     return (old,)
-
-
-HANDLERS = {
-    5: sys_open, 15: sys_chmod, 16: sys_chown, 33: sys_access, 54: sys_ioctl, 60: sys_umask,
-    95: sys_fsync, 120: sys_readv, 121: sys_writev, 123: sys_fchown, 124: sys_fchmod,
-    173: sys_pread, 174: sys_pwrite, 199: sys_lseek, 200: sys_truncate, 201: sys_ftruncate,
-    275: sys_lchown, 420: sys_utimes, 439: sys_stat, 440: sys_fstat, 441: sys_lstat,
-    462: sys_faccessat, 463: sys_fchmodat, 466: sys_fstatat, 467: sys_utimensat, 468: sys_openat,
-    472: sys_futimens,
-}
-HANDLERS.update(sys_names.HANDLERS)

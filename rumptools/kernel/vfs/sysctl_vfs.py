@@ -5,41 +5,31 @@ vfs.wapbl (vfs_wapbl.c), the buffer cache's vm.buf* (vfs_bio.c), kern.maxvnodes
 and hw.firmware.path (subr_firmload.c).  The buffer cache numbers are those of
 the kernel's own cache (rumptools.kernel.dev.bufcache).
 """
-from ..dev.bufcache import BufCache
-from ..kern.sysctl import INT, QUAD, STRING
+from ...abi.sysctl import INT, QUAD, STRING
 
 FIRMWARE_PATH = ("/libdata/firmware:/usr/libdata/firmware:/usr/pkg/libdata/firmware:"
                  "/usr/pkg/libdata")
-_DEFAULT_CAPACITY = BufCache.__init__.__defaults__[0]
 
 
-def _cache(kernel):
-    return getattr(kernel, "bufcache", None)
-
-
-def _hiwater(kernel):
-    c = _cache(kernel)
-    return c.capacity if c is not None else _DEFAULT_CAPACITY
-
-
-def attach(kernel, comp):
-    s = kernel.sysctl
+def attach(ctx, vfs, cache):
+    """Add the nodes through rumpvfs's attach context; vfs and cache are its slots' objects."""
+    s, comp = ctx.kernel.sysctl, ctx.comp
 
     def add(path, kind, value=None, num=None, **kw):
-        return s.add(path, kind, value, num=num, owner=comp, **kw)
+        return ctx.sysctl(path, kind, value, num=num, **kw)
 
     add("kern.maxvnodes", INT, 1024, 5, writable=True, desc="Maximum number of vnodes")
     add("vm.bufcache", INT, 15, writable=True, desc="Percentage of physical memory to use for buffer cache")
-    add("vm.bufmem", QUAD, getter=lambda: _cache(kernel).bytes if _cache(kernel) else 0,
+    add("vm.bufmem", QUAD, getter=lambda: cache.bytes,
         desc="Amount of kernel memory used by buffer cache")
-    add("vm.bufmem_lowater", QUAD, getter=lambda: _hiwater(kernel) >> 3,
+    add("vm.bufmem_lowater", QUAD, getter=lambda: cache.capacity >> 3,
         desc="Minimum amount of kernel memory to reserve for buffer cache")
-    add("vm.bufmem_hiwater", QUAD, getter=lambda: _hiwater(kernel),
+    add("vm.bufmem_hiwater", QUAD, getter=lambda: cache.capacity,
         desc="Maximum amount of kernel memory to use for buffer cache")
     s.node("vfs.generic", 0, "Non-specific vfs related information", owner=comp)
     add("vfs.generic.maxtypenum", INT, 30, 1, desc="Highest valid filesystem type number")
     add("vfs.generic.magiclinks", INT, 0, 4, writable=True, desc="Whether \"magic\" symlinks are expanded")
-    add("vfs.generic.fstypes", STRING, getter=lambda: " ".join(reversed(list(kernel.fstypes))),
+    add("vfs.generic.fstypes", STRING, getter=lambda: " ".join(reversed(list(vfs.fstypes))),
         desc="List of file systems present")
     s.node("vfs.generic.dirhash", desc="dirhash control", owner=comp)
     add("vfs.generic.dirhash.memused", INT, 0, desc="current dirhash memory usage")

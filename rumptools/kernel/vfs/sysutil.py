@@ -2,23 +2,21 @@
 descriptor holds, read-only checks, the clock, the flags NetBSD keeps."""
 from ...abi import errnos
 from ...abi.errnos import RumpError
+from ...abi.syscalls import (AT_FDCWD, O_ACCMODE, O_ALT_IO, O_APPEND, O_ASYNC, O_DIRECT, O_DSYNC,
+                             O_NONBLOCK, O_RSYNC, O_SYNC)
 from .specfs import is_device
 from .vnode import VDIR
 
-from ...abi.syscalls import AT_FDCWD
-
-O_ACCMODE = 3
 UTIME_NOW, UTIME_OMIT = -1, -2
-MAX_IO = 64 * 1024 * 1024
 S_ISUID, S_ISGID, S_ISTXT = 0o4000, 0o2000, 0o1000
 ALLPERMS, ACCESSPERMS = 0o7777, 0o777
 # open(2) flags a descriptor keeps (NetBSD's FMASK): access mode, O_NONBLOCK,
 # O_APPEND, O_ASYNC, O_SYNC, O_DSYNC, O_RSYNC, O_ALT_IO, O_DIRECT.
-FMASK = O_ACCMODE | 0x4 | 0x8 | 0x40 | 0x80 | 0x10000 | 0x20000 | 0x40000 | 0x80000
+FMASK = O_ACCMODE | O_NONBLOCK | O_APPEND | O_ASYNC | O_SYNC | O_DSYNC | O_RSYNC | O_ALT_IO | O_DIRECT
 
 
 def vfs_of(lwp):
-    return lwp.proc.kernel.vfs
+    return lwp.proc.kernel.slot("vfs")
 
 
 def now_ns(lwp):

@@ -4,13 +4,11 @@ For a directory the offset is a readdir cookie. Kernel lock held.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
-from ...abi.syscalls import O_APPEND
+from ...abi.syscalls import O_APPEND, SEEK_CUR, SEEK_END, SEEK_SET
 from ..kern.files import File
 from .specfs import is_device
 from .sysutil import writable
 from .vnode import VDIR, VREG
-
-SEEK_SET, SEEK_CUR, SEEK_END = 0, 1, 2
 
 
 def stat_of(vp):

@@ -1,0 +1,1 @@
+"""Generators of the files made from the syscall table (run as scripts; see the Makefile's generate)."""
