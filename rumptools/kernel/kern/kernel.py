@@ -19,6 +19,8 @@ OSTYPE = "NetBSD"
 OSRELEASE = "7.99.34"
 OSREVISION = 799003400
 KERNEL_IDENT = "RUMP-ROAST"
+# What a handler raises when a client's value has the wrong type or range.
+BAD_VALUE = (TypeError, ValueError, OverflowError)      # UnicodeError is a ValueError
 
 
 class ComponentError(Exception):
@@ -159,9 +161,13 @@ class Kernel:
     def syscall(self, proc, number, args, before_sleep=None):
         """Run one system call as a new LWP of proc. Takes the kernel lock.
 
-        Returns (errno, results, after_reply, detail). A kernel bug (any other
-        exception) is reported on the console and answered with EIO: a bad
-        call never takes the kernel down.
+        Returns (errno, results, after_reply, detail). A handler that trips
+        over a client's value of the wrong type or range (TypeError,
+        ValueError, OverflowError, UnicodeError: wire values are typed, so
+        these come from arguments) answers EINVAL with no traceback, noted
+        on the console with -v. A kernel bug (any other exception) is
+        reported on the console and answered with EIO: a bad call never
+        takes the kernel down.
         """
         with self.lock:
             lwp = proc.new_lwp()
@@ -171,6 +177,11 @@ class Kernel:
                 return 0, self.handler(number)(lwp, *args), lwp.after_reply, None
             except RumpError as e:
                 return e.errno, (), None, e.detail
+            except BAD_VALUE as exc:
+                if self.verbose:
+                    self.console("kernel: syscall %d: bad argument: %s: %s"
+                                 % (number, type(exc).__name__, str(exc)[:200]))
+                return errnos.EINVAL, (), None, None
             except Exception:
                 self.console("kernel: syscall %d failed:\n%s" % (number, traceback.format_exc()))
                 return errnos.EIO, (), None, None

@@ -181,7 +181,7 @@ class RumpfsDir(RumpfsNode):
             if vp.vtype == VDIR:
                 raise RumpError(errnos.EPERM)
             vp.nlink -= 1
-            if vp.vtype == VREG:
+            if isinstance(vp, RumpfsFile):      # an etfs key linked here has no data of ours
                 vp.reclaim()
         del self.entries[name]
         now = self.fs.now()

@@ -13,6 +13,8 @@ from ...abi.syscalls import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
 from .sysutil import ACCESSPERMS, ALLPERMS, new_name, own, start_dir, vfs_of, vnode_of, writable
 from .vnode import PATH_MAX, VBLK, VCHR, VDIR, VLNK, VREG, VTYPE_OF_IFMT
 
+DEV_MASK = (1 << 64) - 1
+
 
 
 # -- making names ---------------------------------------------------------------
@@ -37,6 +39,9 @@ def sys_mknod(lwp, path, mode, dev):
     new_name(nd)
     vtype = VTYPE_OF_IFMT.get(mode & S_IFMT)
     if vtype not in (VBLK, VCHR, VREG):
+        raise RumpError(errnos.EINVAL)
+    dev &= DEV_MASK                     # dev_t is unsigned 64 bits
+    if dev == DEV_MASK:                 # NODEV (VNOVAL)
         raise RumpError(errnos.EINVAL)
     perm = mode & ALLPERMS & ~lwp.proc.umask
     own(lwp, nd.dvp.create(nd.name, vtype, perm, rdev=dev if vtype != VREG else 0))
