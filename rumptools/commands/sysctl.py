@@ -31,6 +31,23 @@ def parse_c_integer(text):
     return sign * int(t, 10)
 
 
+def fit_number(kind, value):
+    """value as NetBSD's sysctl -w stores it in a node of this kind, or None if
+    out of range: strtouq(3) wraps negatives and stops at 64 bits; an int
+    node takes 32 bits (the upper half all zeros or all ones)."""
+    if not -(1 << 64) < value < (1 << 64):
+        return None
+    q = value & ((1 << 64) - 1)
+    if kind == "int":
+        if (q >> 32) not in (0, 0xFFFFFFFF):
+            return None
+        v = q & 0xFFFFFFFF
+        return v - (1 << 32) if v >= 1 << 31 else v
+    if kind == "quad":
+        return q - (1 << 64) if q >= 1 << 63 else q
+    return value
+
+
 class Printer:
     def __init__(self, client, opts):
         self.c = client
@@ -49,7 +66,13 @@ class Printer:
 
     def flush(self):
         if self.out:
-            sys.stdout.write("\n".join(self.out) + "\n")
+            text = "\n".join(self.out) + "\n"
+            buf = getattr(sys.stdout, "buffer", None)
+            if buf is None:
+                sys.stdout.write(text)
+            else:                       # string values are bytes: print them as they are
+                sys.stdout.flush()
+                buf.write(text.encode("utf-8", "surrogateescape"))
             self.out = []
         sys.stdout.flush()
 
@@ -134,6 +157,10 @@ class Printer:
             except ValueError:
                 self.fail("%s: %s" % (name, errnos.strerror(errnos.EINVAL)))
                 return
+            value = fit_number(kind, value)
+            if value is None:                   # what strtouq and write_number refuse
+                self.fail("%s: %s" % (text, errnos.strerror(errnos.ERANGE)))
+                return
         try:
             kind, old, flags = self.c.sysctl(name, SYSCTL_WRITE, value)
         except OSError as e:
@@ -165,8 +192,9 @@ def cmd(**o):
     names = list(o["names"])
     if o["file"]:
         try:
-            with open(o["file"]) as f:
-                names += [line.strip() for line in f if line.strip() and not line.strip().startswith("#")]
+            with open(o["file"], "rb") as f:     # bytes, as argv: names need not be UTF-8
+                lines = [raw.decode("utf-8", "surrogateescape").strip() for raw in f]
+            names += [line for line in lines if line and not line.startswith("#")]
         except OSError as e:
             _cli.die("%s: %s" % (o["file"], errnos.host_text(e)))
     if not names and not (o["all_"] or o["all_unavail"] or o["mib"]):
