@@ -11,6 +11,7 @@ from ...abi import errnos
 from ...abi.errnos import RumpError
 from . import components as registry
 from .callout import Callouts
+from .membudget import MemBudget
 from .proc import ProcTable
 from .sleepq import SleepQueues, set_curlwp
 from .sysctl import SysctlTree
@@ -44,6 +45,8 @@ class Kernel:
         self.host = host
         self.ncpu = ncpu
         self.memlimit = memlimit
+        # one budget for all a client can make the kernel keep (rumpfs, pipes, sockets)
+        self.membudget = MemBudget(memlimit if memlimit and memlimit > 0 else host.memory_bytes() // 2)
         self.verbose = verbose
         self._console = console
         self.lock = threading.Lock()

@@ -2,21 +2,53 @@
 
 Writing with no reader left fails with EPIPE and raises SIGPIPE in the
 writing client, as a kernel does.
+
+Memory: a pipe's buffer comes out of the kernel's budget (membudget.py), as
+NetBSD's pipes come out of its pipe KVA. Making a pipe reserves PIPE_SIZE
+(16 KiB); pipe2 fails with ENOMEM when even that is not there. A buffer
+grows towards BIG_PIPE_SIZE (64 KiB) only with what the budget has left, and
+gives the growth back as readers drain it. So a write that finds the budget
+spent sees a fuller pipe, as a NetBSD writer whose pipe could not get a big
+buffer does: it blocks, or with O_NONBLOCK returns what it wrote (EAGAIN if
+nothing). Never an error for the lack of memory alone. The reservation goes
+back when both ends are closed.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ...abi.syscalls import O_NONBLOCK, O_RDONLY, O_WRONLY
 from .files import File
 
-PIPE_BUF_MAX = 65536
+PIPE_BUF_MAX = 65536          # BIG_PIPE_SIZE
+PIPE_SIZE = 16384             # always there once the pipe exists
 SIGPIPE = 13
 
 
 class PipeBuffer:
-    def __init__(self):
+    def __init__(self, budget):
+        budget.charge(PIPE_SIZE, "pipe", errnos.ENOMEM)
+        self.budget = budget
+        self.charged = PIPE_SIZE    # bytes of the budget this buffer holds
         self.data = bytearray()
         self.readers = 1
         self.writers = 1
+
+    def room(self, want):
+        """Space for up to `want` more bytes, growing the buffer within the budget."""
+        cap = min(PIPE_BUF_MAX, len(self.data) + want)
+        if cap > self.charged:
+            self.charged += self.budget.take_upto(cap - self.charged, "pipe")
+        return max(0, self.charged - len(self.data))
+
+    def shrink(self):
+        """After a read: give back growth the data no longer needs."""
+        keep = max(PIPE_SIZE, len(self.data))
+        if self.charged > keep:
+            self.budget.release(self.charged - keep, "pipe")
+            self.charged = keep
+
+    def free(self):
+        self.budget.release(self.charged, "pipe")
+        self.charged = 0
 
 
 class PipeEnd(File):
@@ -38,6 +70,7 @@ class PipeEnd(File):
             self.kernel.sleepq.tsleep(p)
         chunk = bytes(p.data[:n])
         del p.data[:n]
+        p.shrink()
         self.kernel.sleepq.wakeup(p)
         return chunk
 
@@ -55,7 +88,7 @@ class PipeEnd(File):
                 if done:
                     return done
                 raise RumpError(errnos.EPIPE)
-            room = PIPE_BUF_MAX - len(p.data)
+            room = p.room(len(data) - done)
             if room <= 0:
                 if self.flags & O_NONBLOCK:
                     if done:
@@ -90,10 +123,13 @@ class PipeEnd(File):
             p.readers -= 1
         else:
             p.writers -= 1
+        if p.readers == 0 and p.writers == 0:
+            p.data = bytearray()
+            p.free()
         self.kernel.sleepq.wakeup(p)
 
 
 def make_pipe(kernel, flags):
-    p = PipeBuffer()
+    p = PipeBuffer(kernel.membudget)
     extra = flags & O_NONBLOCK
     return PipeEnd(kernel, p, O_RDONLY | extra), PipeEnd(kernel, p, O_WRONLY | extra)

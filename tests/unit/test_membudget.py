@@ -1,0 +1,135 @@
+"""One memory budget for the whole kernel (issue 8, items 6 and 7).
+
+Every rumpfs mount, names and symlinks included, and every pipe buffer
+draw on the same budget (the -r limit); statvfs of any rumpfs reports it.
+"""
+import gc
+import tracemalloc
+
+import pytest
+
+from rumptools.abi import errnos as E
+from rumptools.abi.errnos import RumpError
+from rumptools.abi.syscalls import O_CREAT, O_NONBLOCK, O_WRONLY
+from rumptools.kernel.kern.membudget import ENTRY_COST, NODE_COST
+from rumptools.kernel.kern.pipe import PIPE_BUF_MAX, PIPE_SIZE
+
+from .kernelkit import boot, call, spawn
+
+MiB = 1 << 20
+
+
+def errno_of(k, p, method, *args):
+    with pytest.raises(RumpError) as e:
+        call(k, p, method, *args)
+    return e.value.errno
+
+
+@pytest.fixture
+def kp():
+    k = boot("rumpvfs", memlimit=4 * MiB)
+    yield k, spawn(k)
+    k.callouts.stop()
+    assert not [line for line in k.console_lines if "failed" in line]
+
+
+def fill(k, p, path, chunk=256 << 10):
+    """Write to path until ENOSPC; returns the bytes stored."""
+    fd = call(k, p, "open", path, O_WRONLY | O_CREAT, 0o644)
+    stored = 0
+    for _ in range(1000):
+        try:
+            stored += call(k, p, "write", fd, bytes(chunk))
+        except RumpError as e:
+            assert e.errno == E.ENOSPC
+            if chunk == 1:
+                break
+            chunk = max(1, chunk // 4)
+    call(k, p, "close", fd)
+    return stored
+
+
+def test_four_mounts_share_one_budget(kp):
+    k, p = kp
+    for i in range(4):
+        call(k, p, "mkdir", "/m%d" % i, 0o755)
+        call(k, p, "mount", "rumpfs", "/m%d" % i, 0, None)
+        call(k, p, "close", call(k, p, "open", "/m%d/f" % i, O_WRONLY | O_CREAT, 0o644))
+    stored = [fill(k, p, "/m%d/f" % i, chunk=MiB // 2) for i in range(4)]
+    total = sum(stored)
+    assert 3 * MiB < total <= 4 * MiB
+    assert k.membudget.used <= k.membudget.limit
+    views = {call(k, p, "statvfs", "/m%d" % i, 0)[2:8] for i in range(4)} | {call(k, p, "statvfs", "/", 0)[2:8]}
+    assert len(views) == 1                                 # one budget, the same from every mount
+    blocks, bfree, bavail, files, ffree, favail = views.pop()
+    assert blocks == 4 * MiB // 4096 and bfree == bavail == 0
+    assert files == 4 * MiB // NODE_COST and ffree == favail == 0
+    # unmounting one gives its data back to everyone
+    call(k, p, "unmount", "/m0", 0)
+    assert k.membudget.free >= stored[0]
+    assert fill(k, p, "/m1/g") > MiB // 2
+
+
+def test_symlinks_stop_at_the_budget_and_memory_stays_bounded(kp):
+    k, p = kp
+    call(k, p, "mkdir", "/d", 0o755)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        made = 0
+        for i in range(100000):
+            try:
+                call(k, p, "symlink", "target-%06d" % i, "/d/link-%06d" % i)
+            except RumpError as e:
+                assert e.errno == E.ENOSPC
+                break
+            made += 1
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    per = NODE_COST + ENTRY_COST + len("target-000000") + len("link-000000")
+    assert made < 100000 and made >= (4 * MiB - (64 << 10)) // per
+    assert grown < 4 * MiB                                 # the charge covers what Python keeps
+    sv = call(k, p, "statvfs", "/", 0)
+    assert sv[3] == 0 and sv[6] == 0                       # bfree, ffree
+    assert errno_of(k, p, "mkdir", "/d/one-more", 0o755) == E.ENOSPC
+    assert errno_of(k, p, "linkat", -100, "/d/link-000000", -100, "/d/hard", 0) == E.ENOSPC
+    for i in range(100):
+        call(k, p, "unlink", "/d/link-%06d" % i)
+    assert k.membudget.free >= 100 * per - 100
+    call(k, p, "mkdir", "/d/now-fits", 0o755)
+    call(k, p, "rename", "/d/now-fits", "/d/renamed-with-a-longer-name")
+    assert call(k, p, "statvfs", "/", 0)[6] == k.membudget.free // NODE_COST
+
+
+def test_pipes_are_charged(kp):
+    k, p = kp
+    before = k.membudget.used
+    pipes = []
+    for _ in range(16):
+        r, w = call(k, p, "pipe2", O_NONBLOCK)
+        pipes.append((r, w))
+        assert call(k, p, "write", w, bytes(100000)) == PIPE_BUF_MAX
+    assert k.membudget.used == before + 16 * PIPE_BUF_MAX
+    # the file system now has what the pipes left
+    stored = fill(k, p, "/f")
+    assert stored <= 4 * MiB - 16 * PIPE_BUF_MAX
+    # a pipe made when little is left gets its reserve and that little: a write returns what fitted
+    call(k, p, "truncate", "/f", stored - PIPE_SIZE - 100)
+    assert k.membudget.free == PIPE_SIZE + 100
+    r, w = call(k, p, "pipe2", O_NONBLOCK)
+    assert call(k, p, "write", w, bytes(100000)) == PIPE_SIZE + 100
+    assert errno_of(k, p, "write", w, b"x") == E.EAGAIN
+    # with nothing left at all, a new pipe cannot be made
+    assert k.membudget.free == 0
+    assert errno_of(k, p, "pipe2", 0) == E.ENOMEM
+    # reading drains the growth back; closing both ends frees the rest
+    r0, w0 = pipes[0]
+    used = k.membudget.used
+    assert len(call(k, p, "read", r0, PIPE_BUF_MAX)) == PIPE_BUF_MAX
+    assert k.membudget.used == used - (PIPE_BUF_MAX - PIPE_SIZE)
+    call(k, p, "close", r0)
+    call(k, p, "close", w0)
+    assert k.membudget.used == used - PIPE_BUF_MAX
