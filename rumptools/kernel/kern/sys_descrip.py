@@ -56,7 +56,7 @@ def sys_fcntl(lwp, fd, cmd, arg):
     if cmd == sc.F_GETFL:
         return (fp.flags,)
     if cmd == sc.F_SETFL:
-        changeable = sc.O_NONBLOCK | sc.O_APPEND
+        changeable = sc.O_NONBLOCK | sc.O_APPEND | sc.O_SYNC | sc.O_DSYNC    # of NetBSD's FCNTLFLAGS
         fp.flags = (fp.flags & ~changeable) | (arg & changeable)
         return (0,)
     if cmd == sc.F_DUPFD:
