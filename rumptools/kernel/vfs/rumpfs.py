@@ -167,9 +167,8 @@ class RumpfsDir(RumpfsNode):
             raise RumpError(errnos.EEXIST)
         fs = self.fs
         meta = NODE_COST + (_nbytes(target) if vtype == VLNK else 0)
-        fs.charge(meta + ENTRY_COST + _nbytes(name))      # all or nothing
-        fs.charge(-(ENTRY_COST + _nbytes(name)))          # _enter takes the entry's share
-        try:
+        fs.charge(meta)
+        try:                                # the node and its entry, or neither
             vp = self._make(name, vtype, mode, rdev, target)
             self._enter(name, vp)
         except BaseException:
