@@ -9,6 +9,7 @@ import pytest
 
 from rumptools.abi.syscalls import O_DSYNC, O_RDWR, O_SYNC, O_WRONLY, F_GETFL, F_SETFL
 from rumptools.sp import client as spclient, url as spurl
+from tests.conftest import cmd
 
 
 def connect(h):
@@ -21,7 +22,7 @@ def test_dd_oflag_sync_then_sigkill(servers, tmp_path, oflag):
     data = random.Random(9).randbytes(4 << 20)
     (tmp_path / "in.bin").write_bytes(data)
     with open(tmp_path / "in.bin", "rb") as src:
-        r = subprocess.run([os.path.join(os.path.dirname(__import__("sys").executable), "rump.dd"), "of=/dk", "bs=64k", "oflag=" + oflag],
+        r = subprocess.run([cmd("rump.dd"), "of=/dk", "bs=64k", "oflag=" + oflag],
                            stdin=src, capture_output=True, env=h.env, cwd=str(tmp_path), timeout=120)
     assert r.returncode == 0, r.stderr
     for pid in h.pids:                       # right after: no sync, no halt

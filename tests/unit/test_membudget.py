@@ -133,3 +133,54 @@ def test_pipes_are_charged(kp):
     call(k, p, "close", r0)
     call(k, p, "close", w0)
     assert k.membudget.used == used - PIPE_BUF_MAX
+
+
+def test_poll_says_a_pipe_is_full_when_the_budget_is(kp):
+    from rumptools.kernel.kern.poll import POLLOUT
+    k, p = kp
+    r, w = call(k, p, "pipe2", O_NONBLOCK)
+    stored = fill(k, p, "/f")
+    fp = p.files.get(w)
+    with k.lock:
+        assert fp.poll(POLLOUT) & POLLOUT                  # its 16 KiB reserve is free
+    call(k, p, "write", w, bytes(PIPE_SIZE))
+    with k.lock:
+        assert not fp.poll(POLLOUT) & POLLOUT              # full: the budget has nothing more
+    call(k, p, "truncate", "/f", stored - 1000)
+    with k.lock:
+        assert fp.poll(POLLOUT) & POLLOUT
+
+
+def test_the_kernel_boots_within_any_budget_but_clients_are_held_to_it():
+    k = boot("rumpvfs", memlimit=2048)                       # less than / and /dev take
+    p = spawn(k)
+    try:
+        assert k.membudget.used > k.membudget.limit
+        assert call(k, p, "stat", "/dev/null")[0]
+        assert errno_of(k, p, "mkdir", "/d", 0o755) == E.ENOSPC
+        assert call(k, p, "statvfs", "/", 0)[3] == 0
+    finally:
+        k.callouts.stop()
+
+
+def test_unmount_gives_a_mount_back_unless_forced_while_in_use(kp):
+    from rumptools.kernel.kern.dump import render
+    k, p = kp
+    base = k.membudget.used
+    for m in ("/a", "/b"):
+        call(k, p, "mkdir", m, 0o755)
+        call(k, p, "mount", "rumpfs", m, 0, None)
+        call(k, p, "mkdir", m + "/sub", 0o755)
+        fd = call(k, p, "open", m + "/sub/f", O_WRONLY | O_CREAT, 0o644)
+        call(k, p, "write", fd, bytes(100000))
+        call(k, p, "close", fd)
+    held = k.membudget.used - base
+    assert "rumpfs %d" % k.membudget.by["rumpfs"] in render(k)
+    call(k, p, "unmount", "/a", 0)
+    after_a = k.membudget.used
+    assert base + held // 2 - 4096 < after_a < base + held // 2 + 4096
+    call(k, p, "chdir", "/b/sub")
+    call(k, p, "unmount", "/b", 0x80000)                     # MNT_FORCE, cwd still inside
+    assert k.membudget.used == after_a                        # the tree lives on, so do its charges
+    call(k, p, "unlink", "f")                                 # and what it gives back still counts
+    assert k.membudget.used < after_a - 100000

@@ -36,6 +36,9 @@ def render(kernel):
     for pid, proc in sorted(kernel.procs.procs.items()):
         out.append("  pid %5d  %-16s fds %-4d lwps %d" % (pid, proc.comm, len(proc.files), len(proc.lwps)))
     out.append("pending callouts: %d" % kernel.callouts.pending())
+    budget = kernel.membudget
+    out.append("memory budget: %d of %d bytes used (%s)" % (budget.used, budget.limit, ", ".join(
+        "%s %d" % kv for kv in sorted(budget.by.items())) or "nothing charged"))
     out.append("")
     out.append("== threads ==")
     names = {t.ident: t.name for t in threading.enumerate()}

@@ -39,6 +39,11 @@ class PipeBuffer:
             self.charged += self.budget.take_upto(cap - self.charged, "pipe")
         return max(0, self.charged - len(self.data))
 
+    def space(self):
+        """Bytes a write could add now (room() without taking anything): for poll."""
+        cap = min(PIPE_BUF_MAX, max(self.charged, len(self.data) + self.budget.free))
+        return max(0, cap - len(self.data))
+
     def shrink(self):
         """After a read: give back growth the data no longer needs."""
         keep = max(PIPE_SIZE, len(self.data))
@@ -107,7 +112,7 @@ class PipeEnd(File):
         rev = 0
         if self.readable() and (p.data or p.writers == 0):
             rev |= events & (POLLIN | POLLRDNORM)
-        if self.writable() and len(p.data) < PIPE_BUF_MAX:
+        if self.writable() and p.space() > 0:
             rev |= events & (POLLOUT | POLLWRNORM)
         if (self.readable() and p.writers == 0) or (self.writable() and p.readers == 0):
             rev |= POLLHUP
