@@ -121,3 +121,11 @@ def test_v_arguments_of_every_call_never_trace(k, p):
                 for a in args:
                     k.syscall(p, sc.number, a)
     no_tracebacks(k)
+
+
+def test_dump_renders_a_hostname_that_is_not_utf8(k, p):
+    from rumptools.kernel.kern.dump import render
+    call(k, p, "sysctl", "kern.hostname", 1, "\udcff\udcfe")
+    text = render(k)
+    text.encode("utf-8")                                     # writable to a UTF-8 file
+    assert "hostname: \\udcff\\udcfe" in text

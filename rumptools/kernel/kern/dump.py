@@ -46,4 +46,6 @@ def render(kernel):
         out.append("Thread %s (%s):" % (ident, names.get(ident, "?")))
         out.extend(line.rstrip("\n") for line in traceback.format_stack(frame))
         out.append("")
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    # names a client set (kern.hostname, a process's comm) may hold bytes that are not UTF-8
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
