@@ -184,3 +184,31 @@ def test_unmount_gives_a_mount_back_unless_forced_while_in_use(kp):
     assert k.membudget.used == after_a                        # the tree lives on, so do its charges
     call(k, p, "unlink", "f")                                 # and what it gives back still counts
     assert k.membudget.used < after_a - 100000
+
+
+def test_the_buffer_cache_is_sized_from_the_limit(tmp_path):
+    """Not charged (it evicts), but sized as NetBSD's vm.bufcache: 15 % of the memory."""
+    from rumptools.formats.drivespec import DriveSpec
+    from rumptools.kernel.dev.bufcache import MAX_CAPACITY
+    k = boot("rumpvfs", memlimit=16 * MiB)
+    p = spawn(k)
+    try:
+        with k.lock:
+            k.etfs_register(DriveSpec(key="/dk", hostpath=str(tmp_path / "img"), size=8 * MiB))
+        assert k.bufcache.capacity == 16 * MiB * 15 // 100
+        fd = call(k, p, "open", "/dk", 2, 0)
+        for i in range(8):
+            call(k, p, "pwrite", fd, bytes([i]) * MiB, i * MiB)
+        assert k.bufcache.bytes <= k.bufcache.capacity + MiB       # one request of overshoot
+        call(k, p, "fsync", fd)
+        with open(tmp_path / "img", "rb") as f:
+            assert all(f.read(MiB) == bytes([i]) * MiB for i in range(8))
+    finally:
+        k.callouts.stop()
+    big = boot("rumpvfs")                                             # half the host's memory
+    try:
+        with big.lock:
+            big.etfs_register(DriveSpec(key="/dk", hostpath=str(tmp_path / "img2"), size=MiB))
+        assert big.bufcache.capacity == min(MAX_CAPACITY, big.membudget.limit * 15 // 100)
+    finally:
+        big.callouts.stop()

@@ -70,10 +70,8 @@ class CgdDriver:
         return self.units[u], minor % MAXPART
 
     def _cache(self):
-        from .bufcache import BufCache
-        if not hasattr(self.kernel, "bufcache"):
-            self.kernel.bufcache = BufCache()
-        return self.kernel.bufcache
+        from .bufcache import kernel_cache
+        return kernel_cache(self.kernel)
 
     def _window(self, minor):
         unit, part = self._unit(minor)

@@ -7,7 +7,7 @@ Errors carry `stage`, the step rump_server names when it reports them.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
-from ..dev.bufcache import BufCache
+from ..dev.bufcache import kernel_cache
 from ..dev.disk import block_read, block_write, raw_read, raw_write
 from ..dev.hostdisk import HostDisk
 from ..rumpuser.hostfile import HostFile
@@ -150,8 +150,7 @@ def register(kernel, spec):
             if size is None or size < 512:
                 raise _fail("etfs register", errnos.EINVAL)
             disk = HostDisk(key, hostfile, offset, size - size % 512)
-            if not hasattr(kernel, "bufcache"):
-                kernel.bufcache = BufCache()
+            kernel_cache(kernel)
             vp = EtfsDevice(kernel, VBLK if spec.type == "blk" else VCHR, key, disk)
         vfs.etfs[key] = vp
         return vp
