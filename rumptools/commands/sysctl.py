@@ -40,6 +40,23 @@ class Stop(Exception):
     """EXIT(1) in NetBSD's sysctl: exit now, or (with -f) go on with the next line."""
 
 
+def fit_number(kind, value):
+    """value as NetBSD's sysctl -w stores it in a node of this kind, or None if
+    out of range: strtouq(3) wraps negatives and stops at 64 bits; an int
+    node takes 32 bits (the upper half all zeros or all ones)."""
+    if not -(1 << 64) < value < (1 << 64):
+        return None
+    q = value & ((1 << 64) - 1)
+    if kind == "int":
+        if (q >> 32) not in (0, 0xFFFFFFFF):
+            return None
+        v = q & 0xFFFFFFFF
+        return v - (1 << 32) if v >= 1 << 31 else v
+    if kind == "quad":
+        return q - (1 << 64) if q >= 1 << 63 else q
+    return value
+
+
 class Printer:
     def __init__(self, client, opts):
         self.c = client
@@ -55,7 +72,13 @@ class Printer:
 
     def flush(self):
         if self.out:
-            sys.stdout.write("".join(self.out))
+            text = "".join(self.out)
+            buf = getattr(sys.stdout, "buffer", None)
+            if buf is None:
+                sys.stdout.write(text)
+            else:                       # string values are bytes: print them as they are
+                sys.stdout.flush()
+                buf.write(text.encode("utf-8", "surrogateescape"))
             self.out = []
         sys.stdout.flush()
 

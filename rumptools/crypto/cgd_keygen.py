@@ -132,8 +132,18 @@ def _argon2id(kg: KeyGen, pw: bytes, nbytes: int) -> bytes:
         raise KeygenError(f"keygen argon2id: version {kg.version} is not "
                           "supported (only 19)")
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-    return Argon2id(salt=kg.salt, length=nbytes, iterations=kg.iterations,
-                    lanes=kg.parallelism, memory_cost=kg.memory).derive(pw)
+    try:
+        host = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        host = None
+    if host and kg.memory * 1024 > host:
+        raise KeygenError(f"keygen argon2id: memory {kg.memory} KiB is more "
+                          f"than this host has ({host // 1024} KiB)")
+    try:
+        return Argon2id(salt=kg.salt, length=nbytes, iterations=kg.iterations,
+                        lanes=kg.parallelism, memory_cost=kg.memory).derive(pw)
+    except (ValueError, OverflowError, MemoryError) as e:
+        raise KeygenError(f"keygen argon2id: {e}") from None
 
 
 def keygen_output(kg: KeyGen, keylen_bits: int,

@@ -369,6 +369,16 @@ _NEEDS = {
 }
 
 
+# What the key derivation functions accept (PKCS #5 counts in a C int; the
+# Argon2 reference limits: 32-bit passes and KiB, 2^24 - 1 lanes).
+_LIMITS = {
+    "pkcs5_pbkdf2/sha1": (("iterations", 1, (1 << 31) - 1),),
+    "pkcs5_pbkdf2": (("iterations", 1, (1 << 31) - 1),),
+    "argon2id": (("iterations", 1, (1 << 32) - 1), ("parallelism", 1, (1 << 24) - 1),
+                 ("memory", 8, (1 << 32) - 1)),
+}
+
+
 def _check_keygen(kg: KeyGen, keylength: int, line: int) -> None:
     if kg.method not in KEYGEN_METHODS:
         raise ParamsError(f'line {line}: unknown keygen method "{kg.method}"')
@@ -379,6 +389,13 @@ def _check_keygen(kg: KeyGen, keylength: int, line: int) -> None:
     if kg.iterations is not None and kg.iterations < 1:
         raise ParamsError(f"line {line}: keygen {kg.method}: iterations "
                           "must be positive")
+    for attr, low, high in _LIMITS.get(kg.method, ()):
+        value = getattr(kg, attr)
+        if attr == "memory" and kg.parallelism is not None:
+            low = max(low, 8 * kg.parallelism)      # argon2: 8 KiB per lane at least
+        if value is not None and not low <= value <= high:
+            raise ParamsError(f"line {line}: keygen {kg.method}: {attr} "
+                              f"{value} out of range ({low} to {high})")
     if kg.method == "storedkey" and len(kg.key) * 8 != keylength:
         raise ParamsError(f"line {line}: keygen storedkey: key is "
                           f"{len(kg.key) * 8} bits, keylength is {keylength}")

@@ -393,7 +393,14 @@ del _sc
 
 
 def _from_exec(value, address, comm, retry):
-    fd = int(value.split(",")[0])
+    """Adopt the connection an exec'ing parent left at descriptor `value` ("fd,kq").
+    Anything but a descriptor of an open socket is EBADF (as a failed handshake)."""
+    try:
+        fd = int(value.split(",")[0])
+    except ValueError:
+        fd = -1
+    if not 0 <= fd < 1 << 31:
+        raise OSError(errnos.to_host(errnos.EBADF), errnos.strerror(errnos.EBADF))
     s = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)
     c = Client(address, comm, retry, sock=s)

@@ -234,7 +234,7 @@ _keygens = st.one_of(
               iterations=st.integers(1, 10**7), salt=_salts),
     st.builds(KeyGen, st.sampled_from(["randomkey", "urandomkey"])),
     st.builds(KeyGen, st.just("argon2id"), iterations=st.integers(1, 9),
-              memory=st.integers(8, 1 << 20), parallelism=st.integers(1, 8),
+              memory=st.integers(64, 1 << 20), parallelism=st.integers(1, 8),
               version=st.just(19), salt=_salts),
     st.builds(KeyGen, st.just("shell_cmd"),
               cmd=st.text("abc /-.$", min_size=1, max_size=30)),

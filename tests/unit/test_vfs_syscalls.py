@@ -19,6 +19,8 @@ from rumptools.abi.syscalls import (AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, A
                                    O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
                                    SEEK_CUR, SEEK_END, SEEK_SET)
 
+from rumptools.kernel.kern.membudget import ENTRY_COST, NODE_COST
+
 from .kernelkit import boot, call, spawn
 
 Stat = namedtuple("Stat", FIELDS)
@@ -1016,26 +1018,32 @@ def test_forced_unmount_leaves_cwd_without_a_path(k, p):
 def test_file_data_has_a_budget():
     kern = boot("rumpvfs", memlimit=1 << 20)
     q = P(kern, spawn(kern))
+    budget = kern.membudget
     try:
         sv = q.statvfs("/", 0)
-        assert sv[2] == (1 << 20) // sv[0] and sv[3] == sv[2]
+        assert sv[2] == (1 << 20) // sv[0]
+        assert 0 < budget.used < 64 << 10                  # / and /dev: metadata only
+        assert sv[3] == budget.free // sv[0]
         assert q.err("truncate", "/dev/../big", 0) == E.ENOENT
         q.put("/big")
         assert q.err("truncate", "/big", 100 << 30) == E.ENOSPC      # no 100 GiB allocation
         fd = q.open("/big", O_WRONLY, 0)
         assert q.err("pwrite", fd, b"x", 50 << 30) == E.ENOSPC
-        q.pwrite(fd, b"y", (1 << 20) - 1)                               # exactly the budget
+        room = budget.free
+        q.pwrite(fd, b"y", room - 1)                                    # exactly the budget
         q.lseek(fd, 0, SEEK_END)
         assert q.err("write", fd, b"z") == E.ENOSPC
-        assert q.statvfs("/", 0)[3] == 0
+        assert q.statvfs("/", 0)[3] == 0 and budget.free == 0
         q.truncate("/big", 1000)                                        # shrinking gives it back
+        assert budget.free == room - 1000
         q.link("/big", "/big2")
         q.unlink("/big")
-        assert q.statvfs("/", 0)[3] == ((1 << 20) - 1000) // sv[0]
+        assert budget.free == room - 1000 - len("big2") + len("big")
         q.unlink("/big2")                                                # still open: kept
-        assert q.statvfs("/", 0)[3] == ((1 << 20) - 1000) // sv[0]
+        assert budget.free == room - 1000 + ENTRY_COST + len("big")     # no names left
         q.close(fd)                                                       # last close frees it
-        assert q.statvfs("/", 0)[3] == sv[2]
+        assert budget.free == room + ENTRY_COST + len("big") + NODE_COST
+        assert q.statvfs("/", 0)[3] == budget.free // sv[0]
         assert not [line for line in kern.console_lines if "failed" in line]
     finally:
         kern.callouts.stop()

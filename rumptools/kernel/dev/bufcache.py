@@ -12,10 +12,21 @@ the sector size of every disk cached. Kernel lock held by callers.
 from collections import OrderedDict
 
 BLKSIZE = 64 * 1024
+MAX_CAPACITY = 64 * 1024 * 1024
+BUFCACHE_PERCENT = 15           # NetBSD's vm.bufcache default: percent of physical memory
+
+
+def sized_for(budget):
+    """The kernel's buffer cache, sized from its memory limit (rump_server -r) as
+    NetBSD sizes its own: BUFCACHE_PERCENT of it, at most MAX_CAPACITY, at least
+    one block. A cache, not a charge: it evicts. rumpvfs provides it as the
+    `bufcache` slot."""
+    cap = budget.limit * BUFCACHE_PERCENT // 100
+    return BufCache(capacity=max(BLKSIZE, min(MAX_CAPACITY, cap)))
 
 
 class BufCache:
-    def __init__(self, capacity=64 * 1024 * 1024, blksize=BLKSIZE):
+    def __init__(self, capacity=MAX_CAPACITY, blksize=BLKSIZE):
         self.capacity = capacity
         self.blksize = blksize
         self.blocks = OrderedDict()      # (id(disk), blkno) -> [data, dirty, disk]

@@ -65,7 +65,7 @@ class CgdDriver:
 
     def _unit(self, minor):
         u = minor // MAXPART
-        if u >= len(self.units):
+        if not 0 <= u < len(self.units):
             raise RumpError(errnos.ENXIO)
         return self.units[u], minor % MAXPART
 

@@ -37,6 +37,9 @@ def render(kernel):
         out.append("  pid %5d  %-16s fds %-4d lwps %d" % (pid, proc.comm, len(proc.files), len(proc.lwps)))
     out.append("pending callouts: %d  fired: %d" % (kernel.callouts.pending(), kernel.callouts.fired))
     out.append("softints scheduled: %d" % len(kernel.softints.pending))
+    budget = kernel.membudget
+    out.append("memory budget: %d of %d bytes used (%s)" % (budget.used, budget.limit, ", ".join(
+        "%s %d" % kv for kv in sorted(budget.by.items())) or "nothing charged"))
     out.append("")
     out.append("== threads ==")
     names = {t.ident: t.name for t in threading.enumerate()}
@@ -44,4 +47,6 @@ def render(kernel):
         out.append("Thread %s (%s):" % (ident, names.get(ident, "?")))
         out.extend(line.rstrip("\n") for line in traceback.format_stack(frame))
         out.append("")
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    # names a client set (kern.hostname, a process's comm) may hold bytes that are not UTF-8
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

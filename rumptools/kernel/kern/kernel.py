@@ -19,6 +19,7 @@ from ...abi.errnos import RumpError
 from . import components as registry
 from .callout import Callouts
 from .module import AttachError
+from .membudget import MemBudget
 from .proc import ProcTable
 from .sleepq import SleepQueues, curlwp_slot
 from .softint import Softints
@@ -28,6 +29,8 @@ OSTYPE = "NetBSD"
 OSRELEASE = "7.99.34"
 OSREVISION = 799003400
 KERNEL_IDENT = "RUMP-ROAST"
+# What a handler raises when a client's value has the wrong type or range.
+BAD_VALUE = (TypeError, ValueError, OverflowError)      # UnicodeError is a ValueError
 
 
 class ComponentError(Exception):
@@ -54,6 +57,8 @@ class Kernel:
         self.host = host
         self.ncpu = ncpu
         self.memlimit = memlimit
+        # one budget for all a client can make the kernel keep (rumpfs, pipes, sockets)
+        self.membudget = MemBudget(memlimit if memlimit and memlimit > 0 else host.memory_bytes() // 2)
         self.verbose = verbose
         self._console = console
         self.lock = threading.Lock()
@@ -192,10 +197,13 @@ class Kernel:
     def run(self, proc, ent, args, before_sleep=None):
         """Run one system call as a new LWP of proc. Takes the kernel lock.
 
-        Returns (errno, results, after_reply, detail). The arguments were
-        checked against the table by the caller. A kernel bug (any other
-        exception) is reported on the console and answered with EIO: a bad
-        call never takes the kernel down.
+        Returns (errno, results, after_reply, detail). A handler that trips
+        over a client's value of the wrong type or range (TypeError,
+        ValueError, OverflowError, UnicodeError: wire values are typed, so
+        these come from arguments) answers EINVAL with no traceback, noted
+        on the console with -v. A kernel bug (any other exception) is
+        reported on the console and answered with EIO: a bad call never
+        takes the kernel down.
         """
         with self.lock:
             if not ent.live:                # its component was unloaded meanwhile
@@ -206,6 +214,11 @@ class Kernel:
                 return 0, ent.handler(lwp, *args), lwp.after_reply, None
             except RumpError as e:
                 return e.errno, (), None, e.detail
+            except BAD_VALUE as exc:
+                if self.verbose:
+                    self.console("kernel: syscall %d: bad argument: %s: %s"
+                                 % (number, type(exc).__name__, str(exc)[:200]))
+                return errnos.EINVAL, (), None, None
             except Exception:
                 self.console("kernel: syscall %d failed:\n%s" % (ent.number, traceback.format_exc()))
                 return errnos.EIO, (), None, None

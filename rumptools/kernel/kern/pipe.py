@@ -6,6 +6,16 @@ end is readable with data or at end of file, the write end writable with
 PIPE_BUF bytes of room or with no reader left (the write then fails at
 once), and a closed peer adds POLLHUP whatever was asked. Each direction has
 a selinfo record that changes of state notify. Kernel lock held throughout.
+
+Memory: a pipe's buffer comes out of the kernel's budget (membudget.py), as
+NetBSD's pipes come out of its pipe KVA. Making a pipe reserves PIPE_SIZE
+(16 KiB); pipe2 fails with ENOMEM when even that is not there. A buffer
+grows towards BIG_PIPE_SIZE (64 KiB) only with what the budget has left, and
+gives the growth back as readers drain it. So a write that finds the budget
+spent sees a fuller pipe, as a NetBSD writer whose pipe could not get a big
+buffer does: it blocks, or with O_NONBLOCK returns what it wrote (EAGAIN if
+nothing). Never an error for the lack of memory alone. The reservation goes
+back when both ends are closed.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
@@ -15,18 +25,46 @@ from .files import File
 from .selinfo import SelInfo, selnotify, selrecord
 from .sleepq import curlwp
 
-PIPE_BUF_MAX = 65536
-PIPE_BUF = 512          # a write of this much is atomic; poll wants this much room
+PIPE_BUF_MAX = 65536          # BIG_PIPE_SIZE
+PIPE_SIZE = 16384             # always there once the pipe exists
+PIPE_BUF = 512                # a write of this much is atomic; poll wants this much room
 SIGPIPE = 13
 
 
 class PipeBuffer:
     def __init__(self, kernel):
+        budget = kernel.membudget
+        budget.charge(PIPE_SIZE, "pipe", errnos.ENOMEM)
+        self.budget = budget
+        self.charged = PIPE_SIZE    # bytes of the budget this buffer holds
         self.data = bytearray()
         self.readers = 1
         self.writers = 1
         self.rsel = SelInfo(kernel)     # readers poll here: data arrived, writer gone
         self.wsel = SelInfo(kernel)     # writers poll here: room appeared, reader gone
+
+    def room(self, want):
+        """Space for up to `want` more bytes, growing the buffer within the budget."""
+        cap = min(PIPE_BUF_MAX, len(self.data) + want)
+        if cap > self.charged:
+            self.charged += self.budget.take_upto(cap - self.charged, "pipe")
+        return max(0, self.charged - len(self.data))
+
+    def space(self):
+        """Bytes a write could add now (room() without taking anything): for poll."""
+        cap = min(PIPE_BUF_MAX, max(self.charged, len(self.data) + self.budget.free))
+        return max(0, cap - len(self.data))
+
+    def shrink(self):
+        """After a read: give back growth the data no longer needs."""
+        keep = max(PIPE_SIZE, len(self.data))
+        if self.charged > keep:
+            self.budget.release(self.charged - keep, "pipe")
+            self.charged = keep
+
+    def free(self):
+        self.budget.release(self.charged, "pipe")
+        self.charged = 0
 
 
 class PipeEnd(File):
@@ -48,6 +86,7 @@ class PipeEnd(File):
             self.kernel.sleepq.tsleep(p)
         chunk = bytes(p.data[:n])
         del p.data[:n]
+        p.shrink()
         self.kernel.sleepq.wakeup(p)
         selnotify(p.wsel, POLLOUT)
         return chunk
@@ -65,7 +104,7 @@ class PipeEnd(File):
                 if done:
                     return done
                 raise RumpError(errnos.EPIPE)
-            room = PIPE_BUF_MAX - len(p.data)
+            room = p.room(len(data) - done)
             if room <= 0:
                 if self.flags & O_NONBLOCK:
                     if done:
@@ -92,7 +131,7 @@ class PipeEnd(File):
         elif self.writable():
             if p.readers == 0:
                 rev |= (events & (POLLOUT | POLLWRNORM)) | POLLHUP
-            elif PIPE_BUF_MAX - len(p.data) >= PIPE_BUF:
+            elif p.space() >= PIPE_BUF:
                 rev |= events & (POLLOUT | POLLWRNORM)
             elif events & (POLLOUT | POLLWRNORM):
                 selrecord(curlwp(), p.wsel)
@@ -108,6 +147,9 @@ class PipeEnd(File):
             p.readers -= 1
         else:
             p.writers -= 1
+        if p.readers == 0 and p.writers == 0:
+            p.data = bytearray()
+            p.free()
         self.kernel.sleepq.wakeup(p)
         selnotify(p.rsel, POLLHUP)
         selnotify(p.wsel, POLLHUP)

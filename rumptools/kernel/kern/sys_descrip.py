@@ -57,14 +57,18 @@ def sys_fcntl(lwp, fd, cmd, arg):
     fp = files.get(fd)
     if cmd == sc.F_GETFD:
         return (sc.FD_CLOEXEC if files.cloexec(fd) else 0,)
+    if cmd in (sc.F_SETFD, sc.F_SETFL):
+        arg = 0 if arg is None else arg
+        if type(arg) is not int:            # an int in the C ABI: anything else is EINVAL
+            raise RumpError(errnos.EINVAL)
     if cmd == sc.F_SETFD:
-        files.set_cloexec(fd, bool((arg or 0) & sc.FD_CLOEXEC))
+        files.set_cloexec(fd, bool(arg & sc.FD_CLOEXEC))
         return (0,)
     if cmd == sc.F_GETFL:
         return (fp.flags,)
     if cmd == sc.F_SETFL:
-        changeable = sc.O_NONBLOCK | sc.O_APPEND
-        fp.flags = (fp.flags & ~changeable) | ((arg or 0) & changeable)
+        changeable = sc.O_NONBLOCK | sc.O_APPEND | sc.O_SYNC | sc.O_DSYNC    # of NetBSD's FCNTLFLAGS
+        fp.flags = (fp.flags & ~changeable) | (arg & changeable)
         return (0,)
     if cmd == sc.F_DUPFD:
         if type(arg) is not int or arg < 0:

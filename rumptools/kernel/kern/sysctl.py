@@ -143,13 +143,16 @@ class SysctlTree:
 
 
 def _coerce(node, value):
+    """The value a node stores. Strings are bytes to NetBSD: bytes that are not
+    UTF-8 are kept (as str with surrogateescape, the wire's form), and the
+    length limit counts bytes."""
     kind = node.kind
     if kind == STRING:
         if type(value) is bytes:
             value = value.decode("utf-8", "surrogateescape")
         if type(value) is not str:
             raise RumpError(errnos.EINVAL)
-        if node.maxlen and len(value.encode()) >= node.maxlen:
+        if node.maxlen and len(value.encode("utf-8", "surrogateescape")) >= node.maxlen:
             raise RumpError(errnos.EINVAL)
         return value
     if kind == STRUCT or type(value) is not int:

@@ -7,7 +7,7 @@ namei.VFS), `devfs` (/dev nodes, which later components add through their
 attach context), `etfs` (register a host file, rump_server -d) and
 `bufcache` (the buffer cache every block device shares).
 """
-from ..dev.bufcache import BufCache
+from ..dev import bufcache
 from ..dev.mem import MEM_MAJOR, MINOR_NULL, MINOR_ZERO, MemDriver
 from ..kern.module import Component
 from . import sys_names, sys_vfs, sysctl_vfs
@@ -50,7 +50,7 @@ def _attach(ctx):
     ctx.add_fstype("rumpfs", mount_rumpfs)
     root_fs.mount.root.create("dev", VDIR, 0o755)
     ctx.provide("devfs", DevFS(vfs))
-    cache = ctx.provide("bufcache", BufCache())
+    cache = ctx.provide("bufcache", bufcache.sized_for(kernel.membudget))
     ctx.add_devsw(MEM_MAJOR, MemDriver())
     ctx.add_devnode("null", VCHR, MEM_MAJOR, MINOR_NULL, 0o666)
     ctx.add_devnode("zero", VCHR, MEM_MAJOR, MINOR_ZERO, 0o666)

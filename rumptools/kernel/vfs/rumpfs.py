@@ -3,14 +3,22 @@
 Directories keep their entries in insertion order with a per-entry cookie
 (so getdents offsets survive removals), regular files keep their bytes in
 a bytearray, symlinks their target, device nodes their device number.
-File data counts against a budget (the kernel's memory limit, else half the
-host's memory): growing past it is ENOSPC, not an out-of-memory server. A
-file's bytes are given back when its last name and last open are gone.
+Everything a rumpfs keeps counts against the kernel's one memory budget
+(kern/membudget.py: the -r limit, else half the host's memory, shared with
+every other mount, pipes and sockets): file data, and metadata -- a fixed
+cost per node plus its symlink target, a fixed cost per directory entry
+plus its name. Growing past the budget is ENOSPC, not an out-of-memory
+server; statvfs reports the shared budget (blocks) and what is left of it
+(bfree; files/ffree in nodes of the fixed cost). A node's bytes are given
+back when its last name and last open are gone, an entry's when it is
+removed, a whole mount's when it is unmounted (unless a forced unmount
+leaves its tree in use: then the charges stay until the server ends).
 """
 import itertools
 
 from ...abi import errnos
 from ...abi.errnos import RumpError
+from ..kern.membudget import ENTRY_COST, NODE_COST
 from .mount import Mount
 from .specfs import SpecOps
 from .vnode import DT, VBLK, VCHR, VDIR, VFIFO, VLNK, VREG, VSOCK, Vnode
@@ -18,12 +26,24 @@ from .vnode import DT, VBLK, VCHR, VDIR, VFIFO, VLNK, VREG, VSOCK, Vnode
 MAX_FILE = 1 << 40
 
 
+def _nbytes(name):
+    return len(name.encode("utf-8", "surrogateescape"))
+
+
 class RumpfsNode(Vnode):
+    meta = 0            # budget bytes charged for the node itself (released once)
+
     def __init__(self, fs, vtype, mode, rdev=0):
         super().__init__(fs.mount, next(fs.mount.next_ino), mode, now_ns=fs.now(), rdev=rdev)
         self.fs = fs
         self.kernel = fs.kernel
         self.vtype = vtype
+
+    def free_meta(self):
+        """Give back the node's own charge (its last name is gone)."""
+        if self.meta:
+            self.fs.charge(-self.meta)
+            self.meta = 0
 
 
 class RumpfsFile(RumpfsNode):
@@ -61,10 +81,12 @@ class RumpfsFile(RumpfsNode):
         self.touch(self.fs.now(), m=True)
 
     def reclaim(self):
-        """Free the data once no name and no open file is left."""
-        if self.nlink == 0 and self.opencount == 0 and self.data:
-            self.fs.charge(-len(self.data))
-            self.data = bytearray()
+        """Free the data and the node once no name and no open file is left."""
+        if self.nlink == 0 and self.opencount == 0:
+            if self.data:
+                self.fs.charge(-len(self.data))
+                self.data = bytearray()
+            self.free_meta()
 
     def close(self, flags):
         self.reclaim()
@@ -131,13 +153,33 @@ class RumpfsDir(RumpfsNode):
         self._alive()
         if name in self.entries:
             raise RumpError(errnos.EEXIST)
+        self.fs.charge(ENTRY_COST + _nbytes(name))
         self.entries[name] = [next(self.cookies), vp]
         self.touch(self.fs.now(), m=True)
+
+    def _forget(self, name):
+        del self.entries[name]
+        self.fs.charge(-(ENTRY_COST + _nbytes(name)))
 
     def create(self, name, vtype, mode, rdev=0, target=None):
         self._alive()
         if name in self.entries:
             raise RumpError(errnos.EEXIST)
+        fs = self.fs
+        meta = NODE_COST + (_nbytes(target) if vtype == VLNK else 0)
+        fs.charge(meta)
+        try:                                # the node and its entry, or neither
+            vp = self._make(name, vtype, mode, rdev, target)
+            self._enter(name, vp)
+        except BaseException:
+            fs.charge(-meta)
+            raise
+        vp.meta = meta
+        if vtype == VDIR:
+            self.nlink += 1
+        return vp
+
+    def _make(self, name, vtype, mode, rdev, target):
         fs = self.fs
         if vtype == VREG:
             vp = RumpfsFile(fs, mode)
@@ -151,9 +193,6 @@ class RumpfsDir(RumpfsNode):
             vp = RumpfsOther(fs, vtype, mode)
         else:
             raise RumpError(errnos.EINVAL)
-        self._enter(name, vp)
-        if vtype == VDIR:
-            self.nlink += 1
         return vp
 
     def link(self, name, vp):
@@ -177,13 +216,16 @@ class RumpfsDir(RumpfsNode):
                 raise RumpError(errnos.ENOTEMPTY)
             self.nlink -= 1
             vp.nlink = 0
+            vp.free_meta()
         else:
             if vp.vtype == VDIR:
                 raise RumpError(errnos.EPERM)
             vp.nlink -= 1
-            if vp.vtype == VREG:
+            if isinstance(vp, RumpfsFile):
                 vp.reclaim()
-        del self.entries[name]
+            elif vp.nlink == 0 and isinstance(vp, RumpfsNode):  # (an etfs key linked here is not ours)
+                vp.free_meta()
+        self._forget(name)
         now = self.fs.now()
         self.touch(now, m=True)
         vp.touch(now, c=True)
@@ -237,7 +279,8 @@ class RumpfsDir(RumpfsNode):
             elif target.vtype == VDIR:
                 raise RumpError(errnos.EISDIR)
             newdir.remove(newname, target.vtype == VDIR)
-        del self.entries[name]
+        self.fs.charge(ENTRY_COST + _nbytes(newname))
+        self._forget(name)
         newdir.entries[newname] = [next(newdir.cookies), vp]
         if vp.vtype == VDIR and newdir is not self:
             vp._parent = newdir
@@ -270,10 +313,30 @@ class RumpfsDir(RumpfsNode):
 
 class RumpfsMount(Mount):
     def statvfs(self):
-        bsize, fs = self.iosize, self.fs
-        free = (fs.limit - fs.used) // bsize
-        return (bsize, bsize, fs.limit // bsize, free, free, 0, 0, 0, self.fsid, self.flags, 511,
-                self.fstype, self.path, self.source)
+        """The kernel's shared budget: its size, and what is left of it for anyone."""
+        bsize, budget = self.iosize, self.fs.budget
+        free = budget.free
+        files, ffree = budget.limit // NODE_COST, free // NODE_COST
+        return (bsize, bsize, budget.limit // bsize, free // bsize, free // bsize, files, ffree, ffree,
+                self.fsid, self.flags, 511, self.fstype, self.path, self.source)
+
+    def unmount(self, force):
+        """Give the whole tree's charges back, unless a forced unmount leaves it in use."""
+        fs = self.fs
+        if force and _referenced(fs.kernel, self):
+            return
+        fs.charge(-fs.used)
+        fs.gone = True
+
+
+def _referenced(kernel, mnt):
+    for proc in kernel.procs.procs.values():
+        if proc.cwd is not None and proc.cwd.mount is mnt:
+            return True
+        for fp, _ce in proc.files.slots.values():
+            if getattr(getattr(fp, "vp", None), "mount", None) is mnt:
+                return True
+    return False
 
 
 class Rumpfs:
@@ -281,19 +344,23 @@ class Rumpfs:
 
     def __init__(self, kernel, source="rumpfs"):
         self.kernel = kernel
-        self.limit = kernel.memlimit or kernel.host.memory_bytes() // 2
-        self.used = 0
+        self.budget = kernel.membudget
+        self.used = 0               # this instance's share of the budget
+        self.gone = False           # unmounted and given back: charges end
+        self.charge(NODE_COST, errnos.ENOSPC)
         self.mount = RumpfsMount("rumpfs", source)
         self.mount.fs = self
         self.mount.root = RumpfsDir(self, 0o755)
+        self.mount.root.meta = NODE_COST
 
     def now(self):
         return int(self.kernel.host.wall_time() * 1e9)
 
-    def charge(self, nbytes):
-        """Account for nbytes more (or, negative, fewer) bytes of file data."""
-        if nbytes > 0 and self.used + nbytes > self.limit:
-            raise RumpError(errnos.ENOSPC)
+    def charge(self, nbytes, err=errnos.ENOSPC):
+        """Account for nbytes more (or, negative, fewer) bytes: ENOSPC past the budget."""
+        if self.gone:
+            return
+        self.budget.charge(nbytes, "rumpfs", err)
         self.used += nbytes
 
 

@@ -15,6 +15,7 @@ from .sysutil import ACCESSPERMS, ALLPERMS, new_name, own, start_dir, vfs_of, vn
 from .vnode import PATH_MAX, VBLK, VCHR, VDIR, VLNK, VREG, VTYPE_OF_IFMT
 from ..kern.syscall import Syscalls
 
+DEV_MASK = (1 << 64) - 1
 syscalls = Syscalls()
 
 
@@ -43,6 +44,9 @@ def sys_mknod(lwp, path, mode, dev):
     new_name(nd)
     vtype = VTYPE_OF_IFMT.get(mode & S_IFMT)
     if vtype not in (VBLK, VCHR, VREG):
+        raise RumpError(errnos.EINVAL)
+    dev &= DEV_MASK                     # dev_t is unsigned 64 bits
+    if dev == DEV_MASK:                 # NODEV (VNOVAL)
         raise RumpError(errnos.EINVAL)
     perm = mode & ALLPERMS & ~lwp.proc.umask
     own(lwp, nd.dvp.create(nd.name, vtype, perm, rdev=dev if vtype != VREG else 0))

@@ -1,10 +1,13 @@
 """Open vnodes as Files: the offset, the open flags, and the vnode operations behind them.
 
-For a directory the offset is a readdir cookie. Kernel lock held.
+For a directory the offset is a readdir cookie. A descriptor opened (or set
+with F_SETFL) O_SYNC or O_DSYNC writes through: each write is followed by
+the vnode's fsync, so what the call acknowledged is on the host when it
+returns (buffer cache written back, host file fsync'd). Kernel lock held.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
-from ...abi.syscalls import O_APPEND, SEEK_CUR, SEEK_END, SEEK_SET
+from ...abi.syscalls import O_APPEND, O_DSYNC, O_SYNC, SEEK_CUR, SEEK_END, SEEK_SET
 from ..kern.files import File
 from .specfs import is_device
 from .sysutil import writable
@@ -53,6 +56,8 @@ class VnodeFile(File):
         n = vp.write(pos, data)
         if offset is None:
             self.offset = pos + n
+        if n and self.flags & (O_SYNC | O_DSYNC):
+            vp.fsync()
         return n
 
     def seek(self, offset, whence):
