@@ -389,6 +389,9 @@ def _from_exec(value, address, comm, retry):
     s = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)
     c = Client(address, comm, retry, sock=s)
+    # replies to calls the old image left in flight may still arrive: number our
+    # requests far from the old image's so that none is taken for ours
+    c._reqno = int.from_bytes(os.urandom(4), "little") << 24
     c._exec_handshake()
     return c
 

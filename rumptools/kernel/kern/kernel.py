@@ -55,7 +55,7 @@ class Kernel:
         self.nlwps = 0
         self.nfiles = 0
         self.nclients = 0
-        self.sp_threads = 0
+        self.sysproxy = None        # the sysproxy server, set by it: stats() for kern.sysproxy.*
         self.fork_grace = 30
         self.procs = ProcTable(self)
         self.halting = False
@@ -164,6 +164,8 @@ class Kernel:
         call never takes the kernel down.
         """
         with self.lock:
+            if proc.exiting:            # its connection is gone: a call still queued does not run
+                return errnos.EINTR, (), None, None
             lwp = proc.new_lwp()
             set_curlwp(lwp)
             lwp.before_sleep_hook = before_sleep
@@ -177,6 +179,8 @@ class Kernel:
             finally:
                 proc.lwp_exit(lwp)
                 set_curlwp(None)
+                if proc.exiting and not proc.lwps:
+                    proc.files.close_all()  # what calls finishing after exit() opened
 
     # -- sync and reboot -----------------------------------------------------
     def add_sync_hook(self, owner, fn):
