@@ -477,9 +477,9 @@ class Server:
             self.conns.discard(conn)
             self.pending.pop(conn, None)
 
-    def shutdown(self, grace=1.0):
-        """Stop accepting, remove the socket file, give queued replies up to grace
-        seconds to leave, then hang up on every client. Never waits longer."""
+    def shutdown(self, grace=1.0, remove=True):
+        """Stop accepting, remove the socket file (unless remove is False), give queued
+        replies up to grace seconds to leave, then hang up on every client."""
         self.running = False
         if self.listener is not None:
             try:
@@ -487,7 +487,8 @@ class Server:
             except OSError:
                 pass
             self.listener.close()
-        self.remove_socket()
+        if remove:
+            self.remove_socket()
         with self.lock:
             conns = list(self.conns)
         deadline = time.monotonic() + grace
