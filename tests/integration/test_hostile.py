@@ -184,3 +184,83 @@ def test_halt_ends_the_server_whatever_clients_do(tmp_path, rumpenv):
             p.kill()
             p.wait()
     assert not alive(p.pid)
+
+
+def set_sysctl(path, name, value):
+    c = spclient.Client(spurl.parse("unix://" + path), "admin").connect()
+    try:
+        c.sysctl(name, 1, value)
+    finally:
+        c.disconnect()
+
+
+def test_idle_connections_cannot_lock_others_out(server):
+    """Item 4: 300 connections that never handshake; new clients still get in, and
+    idle ones are dropped after the handshake deadline."""
+    set_sysctl(server.path, "kern.sysproxy.handshake_timeout", 2)
+    idle = []
+    try:
+        for _ in range(300):
+            try:
+                idle.append(rawproto.connect(server.path, timeout=5))
+            except OSError:
+                break
+        assert answers_within(server.path, 5), "a new client was locked out"
+        c = spclient.Client(spurl.parse(server.url), "kept").connect()
+        time.sleep(3)
+        # every idle connection is closed by now
+        for s in idle:
+            s.settimeout(5)
+            try:
+                assert s.recv(100) == b""
+            except ConnectionResetError:
+                pass
+        assert c.getpid() == c.pid          # a handshaken client is not a victim
+        c.disconnect()
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_half_sent_huge_frames_are_bounded_and_expire(server):
+    """Item 5: connections holding half-sent 64 MiB frames share one budget; the others
+    wait for room or are dropped, and the server's memory stays bounded."""
+    from tests.integration.test_soak_short import rss_of
+    socks = []
+    header = wire.HEADER.pack(wire.MAX_FRAME, 7, wire.REQ, wire.SYSCALL, 4)
+    try:
+        for _ in range(12):
+            s = rawproto.guest(server.path)
+            s.settimeout(0.2)
+            s.sendall(header)
+            chunk = b"\0" * (1 << 20)
+            for _ in range(40):          # 40 MiB of the 64, then stop
+                try:
+                    s.sendall(chunk)
+                except (socket.timeout, OSError):
+                    break
+            socks.append(s)
+        assert answers_within(server.path, 5)
+        pid = server.pids[0] if server.pids else None
+        if pid:
+            assert rss_of(pid) < 400 << 20, rss_of(pid)
+    finally:
+        for s in socks:
+            s.close()
+    assert answers_within(server.path, 5)
+
+
+def test_a_frame_of_a_million_values_is_refused_cheaply(server):
+    """Item 5: a 16 MiB body of one-byte None values: MALFORMED at once, no GBs of tuples."""
+    s = rawproto.guest(server.path)
+    n = 16 << 20
+    body = b"l" + n.to_bytes(4, "little") + b"N" * n
+    t0 = time.monotonic()
+    s.sendall(wire.frame(9, wire.REQ, wire.SYSCALL, 20, body))
+    s.settimeout(30)
+    f = rawproto.read_frame(s)
+    assert (f[0], f[1], f[3]) == (9, wire.ERROR, wire.E_MALFORMED)
+    assert time.monotonic() - t0 < 10
+    s.sendall(rawproto.syscall_frame(10, "getpid"))
+    assert rawproto.read_frame(s)[3] == 0
+    s.close()
