@@ -28,6 +28,15 @@ ENV_EXECFD = "RUMPCLIENT__EXECFD"
 ENV_PARSED = "RUMP__PARSEDSERVER"
 
 
+class ConnectionLost(RumpError):
+    """ENOTCONN because the connection to the kernel was lost (not a socket of the kernel's)."""
+
+    lost = True
+
+    def __init__(self):
+        super().__init__(errnos.ENOTCONN, detail="connection to the kernel was lost")
+
+
 def parse_retry(text):
     """The RUMPHIJACK_RETRYCONNECT value as a policy number; ValueError if invalid."""
     if text in ("inftime", "once", "die"):
@@ -291,7 +300,7 @@ class Client:
             self.disconnect()
             policy = self.retry
             if policy == RETRY_NONE:
-                raise RumpError(errnos.ENOTCONN)
+                raise ConnectionLost()
             if policy == RETRY_DIE:
                 os._exit(1)
             start = time.monotonic()
@@ -300,7 +309,7 @@ class Client:
             while True:
                 if attempt == 1:
                     if policy == RETRY_ONCE:
-                        raise RumpError(errnos.ENOTCONN)
+                        raise ConnectionLost()
                     sys.stderr.write("rump_sp: connection to kernel lost, trying to reconnect ...\n")
                     sys.stderr.flush()
                 if attempt:
@@ -309,7 +318,7 @@ class Client:
                 if policy > 0 and now - start > policy:
                     sys.stderr.write("rump_sp: reconnect failed, %d second timeout\n" % policy)
                     sys.stderr.flush()
-                    raise RumpError(errnos.ENOTCONN)
+                    raise ConnectionLost()
                 if now - last_note > 120:
                     sys.stderr.write("rump_sp: still trying to reconnect ...\n")
                     sys.stderr.flush()
