@@ -6,10 +6,16 @@ While configured it holds its disk exclusively (others get EBUSY), so the
 ciphertext and plaintext views never mix. Block nodes are cached in the
 buffer cache (flushed by sync, unconfigure and halt); raw nodes are not.
 Minor numbers: unit * 16 + partition.
+
+Locking: raw transfers encrypt or decrypt and do the backing disk's host I/O
+without the kernel lock (kern/biglock.py), so a bs=32m write does not hold up
+other clients. While one runs the unit is busy: unconfiguring it is EBUSY,
+so the unit and its disk are still the same when the lock is taken back.
 """
 from ...abi import cgdioctl as ci
 from ...abi import errnos
 from ...abi.errnos import RumpError
+from ..kern.biglock import unlocked
 from .disk import Disk, block_read, block_write, raw_read, raw_write
 from .partition import Window, partition_extent
 
@@ -46,6 +52,7 @@ class CgdUnit:
         self.keylen = 0
         self.blocksize = 0
         self.opens = 0
+        self.busy = 0               # raw transfers running without the kernel lock
         self.windows = {}           # partition index -> Window (stable cache identity)
 
     def window(self, index):
@@ -94,11 +101,26 @@ class CgdDriver:
 
     def read(self, minor, offset, n, raw):
         w = self._window(minor)
-        return (raw_read if raw else block_read)(w, self._cache(), offset, n)
+        if not raw:
+            return block_read(w, self._cache(), offset, n)
+        return self._busy(minor, lambda: raw_read(w, self._cache(), offset, n, self._unlocked))
 
     def write(self, minor, offset, data, raw):
         w = self._window(minor)
-        return (raw_write if raw else block_write)(w, self._cache(), offset, data)
+        if not raw:
+            return block_write(w, self._cache(), offset, data)
+        return self._busy(minor, lambda: raw_write(w, self._cache(), offset, data, self._unlocked))
+
+    def _unlocked(self):
+        return unlocked(self.kernel.lock)
+
+    def _busy(self, minor, transfer):
+        unit, _ = self._unit(minor)
+        unit.busy += 1
+        try:
+            return transfer()
+        finally:
+            unit.busy -= 1
 
     def fsync(self, minor):
         unit, _ = self._unit(minor)
@@ -158,7 +180,7 @@ class CgdDriver:
     def unconfigure(self, unit):
         if unit.disk is None:
             raise RumpError(errnos.ENXIO)
-        if unit.opens > 1:
+        if unit.opens > 1 or unit.busy:
             raise RumpError(errnos.EBUSY)
         self.flush_unit(unit)
         for w in unit.windows.values():

@@ -6,6 +6,13 @@ aligned (EINVAL otherwise); block access goes through the buffer cache and
 may be unaligned. Both clamp at the end of the disk (short counts, and
 ENOSPC for a write that starts past it). Raw access first writes back and
 forgets cached blocks it overlaps, so the two views never disagree.
+
+Raw transfers may run without the kernel lock (unlock: a context manager
+factory, see kern/biglock.py): the cache is synced before the lock is let
+go, and after a write the cached blocks of the range are written back and
+dropped again, since a block read could have cached the old sectors while
+the lock was free. Concurrent raw and block access to the same sectors has
+no defined order, as on NetBSD.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
@@ -57,7 +64,7 @@ def _clamp(disk, offset, n):
     return max(0, min(n, disk.size - offset))
 
 
-def raw_read(disk, cache, offset, n):
+def raw_read(disk, cache, offset, n, unlock=None):
     ss = disk.secsize
     if offset % ss or n % ss:
         raise RumpError(errnos.EINVAL)
@@ -66,10 +73,13 @@ def raw_read(disk, cache, offset, n):
         return b""
     if cache is not None:
         cache.sync_range(disk, offset, n)
-    return disk.read_sectors(offset // ss, n // ss)
+    if unlock is None:
+        return disk.read_sectors(offset // ss, n // ss)
+    with unlock():
+        return disk.read_sectors(offset // ss, n // ss)
 
 
-def raw_write(disk, cache, offset, data):
+def raw_write(disk, cache, offset, data, unlock=None):
     ss = disk.secsize
     if offset % ss or len(data) % ss:
         raise RumpError(errnos.EINVAL)
@@ -78,7 +88,16 @@ def raw_write(disk, cache, offset, data):
     n = _clamp(disk, offset, len(data))
     if cache is not None:
         cache.sync_range(disk, offset, n, drop=True)
-    disk.write_sectors(offset // ss, data[:n] if n < len(data) else data)
+    piece = data[:n] if n < len(data) else data
+    if unlock is None:
+        disk.write_sectors(offset // ss, piece)
+        return n
+    try:
+        with unlock():
+            disk.write_sectors(offset // ss, piece)
+    finally:
+        if cache is not None:
+            cache.sync_range(disk, offset, n, drop=True)    # what was cached meanwhile
     return n
 
 
