@@ -21,6 +21,7 @@ from .partition import Window, partition_extent
 
 BMAJOR, CMAJOR = 21, 164
 MAXPART = 16
+PIECE = 1 << 20             # bytes per cipher call in large requests (a multiple of any sector size)
 
 
 class CgdDisk(Disk):
@@ -33,10 +34,24 @@ class CgdDisk(Disk):
 
     def read_sectors(self, sector, count):
         data = self.under.read_sectors(sector, count)
-        return self.cipher.decrypt(data, sector, self.secsize)
+        if len(data) <= PIECE:
+            return self.cipher.decrypt(data, sector, self.secsize)
+        return bytes(self._pieces(self.cipher.decrypt_into, data, sector))
 
     def write_sectors(self, sector, data):
-        self.under.write_sectors(sector, self.cipher.encrypt(bytes(data), sector, self.secsize))
+        if len(data) <= PIECE:
+            self.under.write_sectors(sector, self.cipher.encrypt(bytes(data), sector, self.secsize))
+        else:
+            self.under.write_sectors(sector, self._pieces(self.cipher.encrypt_into, data, sector))
+
+    def _pieces(self, into, data, sector):
+        """A large request a PIECE at a time: each cipher call holds the GIL only briefly,
+        so other clients' calls run between pieces."""
+        out = bytearray(len(data))
+        src, dst, ss = memoryview(data), memoryview(out), self.secsize
+        for off in range(0, len(data), PIECE):
+            into(src[off:off + PIECE], sector + off // ss, dst[off:off + PIECE], ss)
+        return out
 
     def flush_disk(self):
         self.under.flush_disk()
