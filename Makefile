@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo bench lint man clean deps
+.PHONY: install test demo bench soak lint man clean deps
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
 DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux
@@ -35,6 +35,9 @@ demo: deps $(STAMP)
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py
+
+soak: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/soak.py 120
 
 lint: $(STAMP)
 	$(PY) -m pyflakes rumptools tests bench 2>/dev/null || $(PY) -m pip install -q pyflakes && $(PY) -m pyflakes rumptools tests bench

@@ -116,7 +116,7 @@ class Pool:
                     self.on_error(traceback.format_exc())
                 else:
                     sys.stderr.write(traceback.format_exc())
-            item = None
+            item = fn = args = None          # an idle worker keeps no big frame alive
             with self.lock:
                 if w.parked:
                     w.parked = False

@@ -99,6 +99,7 @@ class Connection:
         self.proc = None
         self.accepted = time.monotonic()
         self.reserved = 0               # bytes of the frame budget this reader holds
+        self.big = 0                    # of which: the large frame being handled
 
     # -- sending -------------------------------------------------------------
     def send(self, data):
@@ -178,6 +179,20 @@ class Connection:
                     self.hangup()
                     return
                 self.reserved = pending
+                fr = self._read_big(pending)    # straight into a buffer of its own
+                if fr is None:
+                    return
+                self.big, self.reserved = self.reserved, 0   # now the call's, until it is done
+                try:
+                    ok = self.handle(fr)
+                finally:
+                    server.budget.give_back(self.big)
+                    self.big = 0
+                fr = None
+                if not ok:
+                    self.hangup()
+                    return
+                continue
             timeout = None
             if self.proc is None:
                 timeout = self.accepted + server.handshake_timeout() - time.monotonic()
@@ -199,6 +214,29 @@ class Connection:
                     fr = (reqno, cls, typ, arg, bytes(view[wire.HEADER_SIZE:n]))
                     continue
             reader.feed(view[:n])
+
+    def _read_big(self, length):
+        """Read the rest of a large frame into a bytearray of its size (recv_into: no
+        copies, the GIL let go while waiting). Returns the frame with a memoryview body,
+        or None if the peer went away or stopped sending for FRAME_STALL seconds."""
+        big = bytearray(length)
+        have = self.reader.take()
+        big[:len(have)] = have
+        pos, view = len(have), memoryview(big)
+        while pos < length:
+            if not self._wait_readable(FRAME_STALL):
+                self.hangup()
+                return None
+            try:
+                n = self.sock.recv_into(view[pos:], length - pos)
+            except OSError:
+                n = 0
+            if n == 0:
+                self.out.shut_read_side()
+                return None
+            pos += n
+        _length, reqno, cls, typ, arg = wire.HEADER.unpack_from(big)
+        return reqno, cls, typ, arg, view[wire.HEADER_SIZE:]
 
     def disconnected(self):
         k = self.kernel
@@ -224,7 +262,8 @@ class Connection:
             return True
         if typ == wire.SYSCALL:
             self.out.call_started()
-            self.server.pool.submit(self.syscall, self.proc, reqno, arg, body)
+            held, self.big = self.big, 0        # a large frame's budget goes with its call
+            self.server.pool.submit(self.syscall, self.proc, reqno, arg, body, held)
             return True
         if typ == wire.HANDSHAKE:
             if arg == wire.HS_EXEC:
@@ -298,11 +337,13 @@ class Connection:
         self.out.wait_calls(time.monotonic() + EXEC_WAIT)
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
-    def syscall(self, proc, reqno, number, body):
+    def syscall(self, proc, reqno, number, body, held=0):
         """Run on a pool worker: one system call and its reply."""
         try:
             self._syscall(proc, reqno, number, body)
         finally:
+            body = None
+            self.server.budget.give_back(held)
             self.out.call_done()
 
     def _syscall(self, proc, reqno, number, body):

@@ -212,6 +212,13 @@ class FrameReader:
     def buffered(self):
         return len(self.buf) - self.pos
 
+    def take(self):
+        """Everything buffered and not yet consumed (the reader then starts empty)."""
+        data = bytes(self.buf[self.pos:])
+        self.buf.clear()
+        self.pos = 0
+        return data
+
     def next_frame(self):
         """Return (reqno, cls, typ, arg, body) or None if incomplete; WireError if bad."""
         buf, pos = self.buf, self.pos
