@@ -31,7 +31,6 @@ import os
 import select
 import socket
 import stat
-import sys
 import threading
 import time
 
@@ -51,7 +50,6 @@ FRAME_BUDGET = 2 * wire.MAX_FRAME
 FRAME_WAIT = 10.0
 FRAME_STALL = 30.0
 EXEC_WAIT = 5.0
-SWITCH_INTERVAL = 0.001
 
 
 class ServerError(Exception):
@@ -458,9 +456,6 @@ class Server:
     def start(self):
         self.running = True
         threading.stack_size(512 * 1024)    # readers and workers: many threads, shallow stacks
-        # bulk work (a 32 MiB cipher pass, copying a big frame) holds the GIL; hand it
-        # over more often than every 5 ms so that other clients' calls are not held up
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self.banner = wire.banner("NetBSD", *self._identity())
         self.kernel.host.start_thread(self._accept_loop, "sp-accept")
 

@@ -237,3 +237,19 @@ def test_syscall_table_is_consistent():
     assert sc.check_args(sc.BY_NAME["__sysctl"], ("kern", 0, None))
     assert not sc.check_args(sc.BY_NAME["__sysctl"], ("kern", "0", None))
     assert not sc.check_args(sc.BY_NAME["read"], (1,))
+
+
+def test_partial_pipe_write_reports_its_count_when_its_sleep_fails():
+    """Issue 8 item 11: a 100,000-byte pipe write whose sleep fails after 65,536 bytes
+    went in returns 65,536, not the error (the error would lose what was written)."""
+    from rumptools.abi.syscalls import BY_METHOD
+    k = boot()
+    p = spawn(k)
+    r, w = call(k, p, "pipe2", 0)
+
+    def refuse():
+        raise RumpError(errnos.EAGAIN)      # what the old server's 128-sleeper cap did
+
+    err, res, _after, _detail = k.syscall(p, BY_METHOD["write"].number, (w, b"q" * 100_000), refuse)
+    assert (err, res) == (0, (65536,))
+    assert call(k, p, "read", r, 100_000) == b"q" * 65536
