@@ -1,7 +1,6 @@
 """While one client writes through cgd with bs=32m, another client's calls still answer
 (the kernel lock is let go around cipher work and host I/O). The measured figures are
 in bench/bench_cgd_latency.py; the bound here is generous, for a loaded machine."""
-import os
 import statistics
 import subprocess
 import sys
@@ -13,7 +12,6 @@ from rumptools.sp import client as spclient, url as spurl
 from tests.conftest import cmd
 
 CONFIGURE = """
-import os
 from rumptools.sp import client
 from rumptools.abi import cgdioctl as ci
 c = client.init("cfg")
