@@ -69,15 +69,16 @@ class Pool:
         """Run fn(*args) on a worker: an idle one, a new one, or queued for the next free."""
         item = (fn, args)
         with self.lock:
-            if self.idle:
-                w = self.idle.pop()
-                w.item = item
-                w.wake.release()
-                return
-            if not self._may_spawn():
+            w = self.idle.pop() if self.idle else None
+            if w is None and not self._may_spawn():
                 self.queue.append(item)
                 return
-            self.threads += 1
+            if w is None:
+                self.threads += 1
+        if w is not None:
+            w.item = item
+            w.wake.release()
+            return
         self._spawn(item)
 
     def _spawn(self, item):
