@@ -227,7 +227,9 @@ class HaltRequest:
         self.wake.set()
 
     def wait(self):
-        while not self.wake.wait(3600):
+        # short waits: a process-directed signal may be delivered to any thread, and
+        # Python runs its handler only when the main thread next runs bytecode
+        while not self.wake.wait(0.2):
             pass
 
 
