@@ -13,6 +13,12 @@ going away, a host file that is never closed while the kernel runs). After
 the lock is taken back, everything that others may have changed meanwhile
 is re-checked: the unit is still configured (cgd), cached blocks of the
 range are dropped again (raw writes). The caller must hold the lock.
+
+Where it is let go: raw transfers of cgd (cipher work and the backing
+disk's host I/O) and of -d disks, and host I/O and fsync of type=reg -d
+files. Not yet: the buffer cache's fills and write-backs (block device
+access, sync) still do their host I/O with the lock held, since a block
+being filled or written back would need a busy mark that others wait on.
 """
 from contextlib import contextmanager
 
