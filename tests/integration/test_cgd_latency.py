@@ -12,6 +12,7 @@ from rumptools.sp import client as spclient, url as spurl
 from tests.conftest import cmd
 
 CONFIGURE = """
+import os
 from rumptools.sp import client
 from rumptools.abi import cgdioctl as ci
 c = client.init("cfg")
