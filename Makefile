@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 MANDIR := $(VENV)/share/man
 MANSTAMP := $(MANDIR)/.installed
 
-.PHONY: install test demo bench lint man clean deps generate
+.PHONY: install test demo bench soak lint man clean deps generate
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
 DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc
@@ -47,6 +47,9 @@ demo: deps $(STAMP) $(MANSTAMP)
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py
+
+soak: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/soak.py 120
 
 lint: $(STAMP)
 	$(PY) -m pyflakes rumptools tests bench 2>/dev/null || $(PY) -m pip install -q pyflakes && $(PY) -m pyflakes rumptools tests bench

@@ -144,9 +144,10 @@ def main(argv=None):
     _widen_pipes(args)
     sysmod = os
     if args.files != 0 and (args.if_name is not None or args.of_name is not None):
+        from rumptools.sp.bigio import SplitIO
         from rumptools.sp.client import init
         try:
-            sysmod = init(PROGNAME)
+            sysmod = SplitIO(init(PROGNAME))     # bs above one frame: split into pieces
         except OSError as exc:
             die("init failed: %s" % _text(exc))
     sys.exit(run(args, sysmod, signals=True))

@@ -47,6 +47,13 @@ def _text(exc):
     return errnos.host_text(exc)
 
 
+def _failure(name, exc):
+    """The message for a failed operation on file `name`."""
+    if getattr(exc, "lost", False):
+        return "connection to the kernel was lost"
+    return "%s: %s" % (name, _text(exc))
+
+
 def _is_errno(exc, name):
     """True if exc carries errno `name`, in host or NetBSD numbering."""
     if exc.errno is None:
@@ -151,7 +158,7 @@ class DD:
             try:
                 fd = sysmod.open(a.if_name, bits, 0)
             except OSError as exc:
-                raise _Fatal("%s: %s" % (a.if_name, _text(exc)))
+                raise _Fatal(_failure(a.if_name, exc))
             self.inp = _Stream(a.if_name, fd, sysmod, opened=True)
         self._fdtype(self.inp)
 
@@ -176,7 +183,7 @@ class DD:
                     fd = sysmod.open(a.of_name, _open_flag(sysmod, "wronly") | bits,
                                      DEFFILEMODE)
                 except OSError as exc:
-                    raise _Fatal("%s: %s" % (a.of_name, _text(exc)))
+                    raise _Fatal(_failure(a.of_name, exc))
             self.out = _Stream(a.of_name, fd, sysmod, opened=True)
         self._fdtype(self.out)
 
@@ -206,7 +213,7 @@ class DD:
         try:
             sb = io.ops.fstat(io.fd)
         except OSError as exc:
-            raise _Fatal("%s: %s" % (io.name, _text(exc)))
+            raise _Fatal(_failure(io.name, exc))
         io.mode = sb.st_mode
         io.size = getattr(sb, "st_size", 0) or 0
         if stat.S_ISCHR(sb.st_mode):
@@ -225,7 +232,7 @@ class DD:
             try:
                 inp.ops.lseek(inp.fd, a.skip * a.ibs, os.SEEK_CUR)
             except OSError as exc:
-                raise _Fatal("%s: %s" % (inp.name, _text(exc)))
+                raise _Fatal(_failure(inp.name, exc))
             return
         want = a.ibs
         left = a.skip
@@ -235,9 +242,9 @@ class DD:
                 data = inp.ops.read(inp.fd, want)
             except OSError as exc:
                 if not self.noerror:
-                    raise _Fatal("%s: %s" % (inp.name, _text(exc)))
+                    raise _Fatal(_failure(inp.name, exc))
                 if not warned:
-                    self.warnx("%s: %s" % (inp.name, _text(exc)))
+                    self.warnx(_failure(inp.name, exc))
                     warned = True
                     self.summary()
                 continue
@@ -253,7 +260,7 @@ class DD:
         try:
             out.ops.lseek(out.fd, a.seek * a.obs, os.SEEK_SET)
         except OSError as exc:
-            raise _Fatal("%s: %s" % (out.name, _text(exc)))
+            raise _Fatal(_failure(out.name, exc))
 
     # -- progress --------------------------------------------------------
 
@@ -363,7 +370,7 @@ class DD:
             self.stop_progress()
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGPIPE)
-        raise _Fatal("%s: %s" % (self.out.name, _text(exc)))
+        raise _Fatal(_failure(self.out.name, exc))
 
     def _flush_full(self):
         """Write every whole obs block gathered in obuf; keep the rest."""
@@ -515,8 +522,8 @@ class DD:
     def _read_failed(self, exc):
         """A read error: die, or (noerror) warn, and skip or zero-fill the block."""
         inp = self.inp
-        message = "%s: %s" % (inp.name, _text(exc))
-        if not self.noerror:
+        message = _failure(inp.name, exc)
+        if not self.noerror or getattr(exc, "lost", False):
             raise _Fatal(message)
         self.warnx(message)
         self.summary()
@@ -526,7 +533,7 @@ class DD:
             try:
                 where = inp.ops.lseek(inp.fd, self.a.ibs, os.SEEK_CUR)
             except OSError as exc2:
-                self.warnx("%s: %s" % (inp.name, _text(exc2)))
+                self.warnx(_failure(inp.name, exc2))
             else:
                 if where:
                     self.warnx(message)

@@ -40,6 +40,8 @@ def parse_memlimit(text):
     value = int(digits) * mult
     if value >= 1 << 63:
         _cli.die("uvm_init: RUMP_MEMLIMIT overflow: %s" % text)
+    if value == 0:
+        _cli.die("uvm_init: no memory available")     # NetBSD panics likewise
     if value < 1 << 20:
         sys.stderr.write("uvm_init: WARNING: <1MB RAM limit, hope you know what you're doing\n")
     return value
@@ -146,9 +148,9 @@ def serve(opts, all_components=False):
     daemon.begin()
     halt = HaltRequest()        # SIGTERM/SIGINT count from here on: the socket may accept before boot ends
 
-    def console(text):
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+    from ..kernel.rumpuser.console import Console
+    sys.stdout.flush()
+    console = Console(sys.stdout.fileno())     # never blocks the kernel on a stuck stdout
 
     kernel = Kernel(Host(), ncpu=ncpu, memlimit=memlimit, verbose=opts["verbose"], console=console)
     server = None
@@ -174,9 +176,8 @@ def serve(opts, all_components=False):
         except ServerError as e:
             sys.stderr.write(e.message + "\n")
             raise StartupError("rump server init failed: %s" % errnos.strerror(e.errno), e.errno)
-        if address.scheme == "tcp" and not address.loopback:
-            sys.stderr.write("%s: warning: %s is reachable from the network, and every client that "
-                             "connects gets root in this kernel\n" % (_cli.progname(), address.describe()))
+        if address.scheme == "tcp":
+            sys.stderr.write(tcp_warning(_cli.progname(), address))
         server.start()
     except StartupError as e:
         sys.stderr.write("%s\n" % e)
@@ -184,7 +185,17 @@ def serve(opts, all_components=False):
             server.remove_socket()
         daemon.done(e.errno)
         sys.exit(1)
-    run_until_halt(kernel, server, daemon, halt)
+    run_until_halt(kernel, server, daemon, halt, console)
+
+
+def tcp_warning(prog, address):
+    """Every tcp:// listener is unauthenticated: say who can reach it."""
+    if address.loopback:
+        who = "every local user can connect to it"
+    else:
+        who = "it is reachable from the network"
+    return ("%s: warning: %s has no authentication: %s, and every client gets root in this "
+            "kernel (including the host files given with -d)\n" % (prog, address.describe(), who))
 
 
 def attach_drive(kernel, spec):
@@ -218,32 +229,41 @@ class HaltRequest:
         self.wake.set()
 
     def wait(self):
-        while not self.wake.wait(3600):
+        # short waits: a process-directed signal may be delivered to any thread, and
+        # Python runs its handler only when the main thread next runs bytecode
+        while not self.wake.wait(0.2):
             pass
 
 
-def run_until_halt(kernel, server, daemon, halt):
+def run_until_halt(kernel, server, daemon, halt, console):
+    """Wait for SIGTERM, SIGINT or reboot(2), then go down in bounded time whatever
+    clients do: queued replies get GRACE seconds, the console as long again."""
     kernel.on_reboot = halt.on_reboot
     daemon.done(0)
     halt.wait()
     howto = halt.howto
     if howto & RB_DUMP:
-        # as NetBSD: sync (unless RB_NOSYNC), then dump core; the socket stays behind
+        # as NetBSD's cpu_reboot: a dump takes the dive at once, without syncing;
+        # the socket stays behind as after a crash
         from ..kernel.kern.dump import write_dump
         path = write_dump(kernel)
-        kernel.reboot(howto)
         kernel.console("rump kernel dump written to %s" % path)
+        server.shutdown(GRACE, remove=False)
+        console.flush(GRACE)
         signal.signal(signal.SIGABRT, signal.SIG_DFL)
         os.abort()
     kernel.reboot(howto)
-    server.shutdown()
+    server.shutdown(GRACE)
     if howto & RB_HALT:
         kernel.console("rump kernel halted (with RB_HALT, not exiting)")
         halt.wake.clear()
         halt.wait()
     kernel.console("halted")
-    sys.stdout.flush()
+    console.flush(GRACE)
     os._exit(0)
+
+
+GRACE = 1.0
 
 
 def _command(all_components):

@@ -28,6 +28,15 @@ ENV_EXECFD = "RUMPCLIENT__EXECFD"
 ENV_PARSED = "RUMP__PARSEDSERVER"
 
 
+class ConnectionLost(RumpError):
+    """ENOTCONN because the connection to the kernel was lost (not a socket of the kernel's)."""
+
+    lost = True
+
+    def __init__(self):
+        super().__init__(errnos.ENOTCONN, detail="connection to the kernel was lost")
+
+
 def parse_retry(text):
     """The RUMPHIJACK_RETRYCONNECT value as a policy number; ValueError if invalid."""
     if text in ("inftime", "once", "die"):
@@ -162,29 +171,33 @@ class Client:
 
         The request is registered before it is sent, so a reply that comes
         back at once is never lost; the first thread to wait reads for all.
+        Lock order: _send_lock, then _state. The reader role is claimed only
+        while holding _send_lock or with no lock at all, and a thread that has
+        the reader role never waits for _send_lock: so _lost() (which holds
+        _send_lock while it waits for the reader role) cannot deadlock.
         """
         state = self._state
-        with state:
-            self._reqno += 1
-            reqno = self._reqno
-            lead = not self._leader
-            if lead:
-                self._leader = True
-            else:
-                self._waiting.add(reqno)
-        data = wire.HEADER.pack(wire.HEADER_SIZE + len(body), reqno, wire.REQ, typ, arg) + body
-        try:
-            with self._send_lock:
-                self.sock.sendall(data)
-        except BaseException:
-            if lead:
-                self._release_lead()
-            else:
-                with state:
-                    self._waiting.discard(reqno)
-            raise
+        with self._send_lock:
+            gen = self._generation
+            with state:
+                self._reqno += 1
+                reqno = self._reqno
+                lead = not self._leader
+                if lead:
+                    self._leader = True
+                else:
+                    self._waiting.add(reqno)
+            try:
+                self.sock.sendall(wire.HEADER.pack(wire.HEADER_SIZE + len(body), reqno, wire.REQ, typ, arg) + body)
+            except BaseException:
+                if lead:
+                    self._release_lead()
+                else:
+                    with state:
+                        self._waiting.discard(reqno)
+                raise
         if not lead:
-            return self._follow(reqno)
+            return self._follow(reqno, gen)
         try:
             return self._lead(reqno)
         finally:
@@ -193,10 +206,9 @@ class Client:
     def _release_lead(self):
         with self._state:
             self._leader = False
-            if self._waiting:
-                self._cond.notify_all()
+            self._cond.notify_all()
 
-    def _follow(self, reqno):
+    def _follow(self, reqno, gen):
         cond = self._cond
         with cond:
             while True:
@@ -204,6 +216,9 @@ class Client:
                 if got is not None:
                     self._waiting.discard(reqno)
                     return got
+                if self._generation != gen:     # the connection it went out on is gone
+                    self._waiting.discard(reqno)
+                    raise ConnectionResetError(errnos.to_host(errnos.ECONNRESET), "connection lost")
                 if not self._leader:
                     self._leader = True
                     self._waiting.discard(reqno)
@@ -285,7 +300,7 @@ class Client:
             self.disconnect()
             policy = self.retry
             if policy == RETRY_NONE:
-                raise RumpError(errnos.ENOTCONN)
+                raise ConnectionLost()
             if policy == RETRY_DIE:
                 os._exit(1)
             start = time.monotonic()
@@ -294,7 +309,7 @@ class Client:
             while True:
                 if attempt == 1:
                     if policy == RETRY_ONCE:
-                        raise RumpError(errnos.ENOTCONN)
+                        raise ConnectionLost()
                     sys.stderr.write("rump_sp: connection to kernel lost, trying to reconnect ...\n")
                     sys.stderr.flush()
                 if attempt:
@@ -303,7 +318,7 @@ class Client:
                 if policy > 0 and now - start > policy:
                     sys.stderr.write("rump_sp: reconnect failed, %d second timeout\n" % policy)
                     sys.stderr.flush()
-                    raise RumpError(errnos.ENOTCONN)
+                    raise ConnectionLost()
                 if now - last_note > 120:
                     sys.stderr.write("rump_sp: still trying to reconnect ...\n")
                     sys.stderr.flush()
@@ -318,14 +333,18 @@ class Client:
                     attempt += 1
 
     def _reconnect(self):
-        s = self._greet()
+        """Called by _lost() with _send_lock held: take the reader role first (its holder
+        only reads, and the old socket is shut down, so it lets go soon), then connect."""
         with self._cond:
             while self._leader:
                 self._cond.wait()
             self._leader = True
-            self._reqno += 1
-            reqno = self._reqno
         try:
+            s = self._greet()
+            with self._cond:
+                self._cond.notify_all()     # followers of the old connection give up
+                self._reqno += 1
+                reqno = self._reqno
             s.sendall(wire.frame(reqno, wire.REQ, wire.HANDSHAKE, wire.HS_GUEST, wire.encode((self.comm,))))
             cls, _arg, body = self._lead(reqno)
         finally:
@@ -404,6 +423,9 @@ def _from_exec(value, address, comm, retry):
     s = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)
     c = Client(address, comm, retry, sock=s)
+    # replies to calls the old image left in flight may still arrive: number our
+    # requests far from the old image's so that none is taken for ours
+    c._reqno = int.from_bytes(os.urandom(4), "little") << 24
     c._exec_handshake()
     return c
 

@@ -1,31 +1,58 @@
 """The sysproxy server: accepts clients and runs their system calls in the kernel.
 
-Threads: one accept thread; per connection one reader thread that decodes
-frames and runs each call inline with the kernel lock held. If a call must
-sleep, a fresh reader thread takes over the connection before it sleeps
-(leader/follower), so other calls on the same connection go on; the sleeper
-sends its own reply when woken and then ends. Replies are serialised by a
-per-connection send lock. The kernel itself never touches a socket: it only
-sees processes, LWPs and the signal sink this module installs.
+Threads (NetBSD's rumpuser_sp.c shape):
+- one accept thread;
+- one reader per connection, which only reads frames: handshakes, prefork
+  and exec are handled there (short, ordered with the connection's other
+  frames); every system call is handed to the worker pool (pool.py);
+- pool workers run the calls; a call that sleeps parks on the pool, so
+  sleeping calls never fail and queue beyond the pool's size;
+- a writer per connection only while that client is behind in reading
+  (outq.py).
+
+Locking rule: the kernel lock is taken only inside kernel calls (and here
+around process-table operations); nothing here waits on a client's socket
+while holding it: replies and kernel-raised signals go through the
+connection's non-blocking output queue (outq.py). Server.lock guards the
+connection set; it is never held while taking the kernel lock.
+
+Limits, so that no client can lock others out: a connection must complete
+its handshake within kern.sysproxy.handshake_timeout seconds; at most
+MAX_PENDING connections may be waiting to handshake (a new one evicts the
+oldest), and MAX_CLIENTS in all (when full, a waiting one is evicted first;
+a new connection is refused only when every slot has a handshaken client).
+Frames larger than SMALL_FRAME reserve their size from one FrameBudget
+shared by all connections before they are read (the reader waits for room,
+up to FRAME_WAIT seconds), and a frame that stops arriving for FRAME_STALL
+seconds drops its connection. A connection has at most MAX_INFLIGHT calls
+in flight; past that its reader waits.
 """
 import os
+import select
 import socket
 import stat
 import struct
 import threading
+import time
 
 from . import wire
+from .outq import Output
+from .pool import Pool
 from .encoders import result_encoder
 from ..abi import errnos
-from ..abi.errnos import RumpError
 
 _decode = wire.decode
-_current_thread = threading.current_thread
 
-MAX_CLIENTS = 255
-MAX_SLEEPERS = 128
-MAX_PARKED = 64
+MAX_CLIENTS = 255           # NetBSD's MAXCLI, less the listener
+MAX_PENDING = 32
+MAX_INFLIGHT = 2048
+HANDSHAKE_TIMEOUT = 10.0
 RECV_SIZE = 1 << 20
+SMALL_FRAME = 1 << 20
+FRAME_BUDGET = 2 * wire.MAX_FRAME
+FRAME_WAIT = 10.0
+FRAME_STALL = 30.0
+EXEC_WAIT = 5.0
 
 
 class ServerError(Exception):
@@ -37,82 +64,90 @@ class ServerError(Exception):
         self.errno = err
 
 
+class FrameBudget:
+    """Bytes of large incomplete frames that all connections together may buffer."""
+
+    def __init__(self, total):
+        self.total = total
+        self.used = 0
+        self.cond = threading.Condition(threading.Lock())
+
+    def reserve(self, n, timeout):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.used + n > self.total:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+            self.used += n
+            return True
+
+    def give_back(self, n):
+        if n:
+            with self.cond:
+                self.used -= n
+                self.cond.notify_all()
+
+
 class Connection:
     def __init__(self, server, sock):
         self.server = server
         self.kernel = server.kernel
         self.sock = sock
-        self.send_lock = threading.Lock()
+        self.out = Output(sock, self._closed)
         self.reader = wire.FrameReader()
         self.proc = None
-        self.execs = 0              # exec handshakes so far: replies of older images are dropped
-        self.threads = 0            # threads using this connection (guarded by server.lock)
-        self.closed = False
+        self.accepted = time.monotonic()
+        self.reserved = 0               # bytes of the frame budget this reader holds
+        self.big = 0                    # of which: the large frame being handled
 
     # -- sending -------------------------------------------------------------
     def send(self, data):
-        with self.send_lock:
-            if self.closed:
-                return False
-            try:
-                self.sock.sendall(data)
-                return True
-            except OSError:
-                return False
+        return self.out.send(data)
 
     def send_error(self, reqno, code):
-        self.send(wire.frame(reqno, wire.ERROR, 0, code))
+        self.out.send(wire.frame(reqno, wire.ERROR, 0, code))
 
     def raise_signal(self, signo):
-        self.send(wire.frame(0, wire.REQ, wire.RAISE, signo))
-
-    # -- thread bookkeeping --------------------------------------------------
-    def enter(self):
-        with self.server.lock:
-            self.threads += 1
-            self.kernel.sp_threads += 1
-
-    def leave(self):
-        with self.server.lock:
-            self.threads -= 1
-            self.kernel.sp_threads -= 1
-            last = self.threads == 0
-        if last:
-            self._close_socket()
-
-    def _close_socket(self):
-        with self.send_lock:
-            self.closed = True
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-        self.server.forget(self)
+        """The kernel's signal sink (kernel lock held): queued, never blocks."""
+        self.out.send(wire.frame(0, wire.REQ, wire.RAISE, signo))
 
     def hangup(self):
-        """Stop reading and writing; the socket closes when the last thread leaves."""
-        with self.send_lock:
-            if not self.closed:
-                try:
-                    self.sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        """Drop the connection: the reader sees EOF and the process exits."""
+        self.out.drop()
+
+    def _closed(self):
+        self.server.forget(self)
 
     # -- reading -------------------------------------------------------------
     def run(self):
-        """Reader loop. Returns when the peer is gone or this thread handed off."""
-        self.enter()
+        """Reader thread: read frames until the peer goes or the connection is dropped."""
         try:
             self._read_loop()
+        except Exception:                   # a bug here must not leave the client hanging
+            import traceback
+            self.kernel.console("sysproxy: reader failed:\n%s" % traceback.format_exc())
+            self.hangup()
         finally:
-            self.leave()
+            self.server.budget.give_back(self.reserved)
+            self.reserved = 0
+            self.disconnected()
+            self.out.release()
+
+    def _wait_readable(self, timeout):
+        """poll() the socket: True if there is something to read (or EOF)."""
+        p = select.poll()
+        try:
+            p.register(self.sock.fileno(), select.POLLIN)
+            return bool(p.poll(max(0, int(timeout * 1000))))
+        except (OSError, ValueError):
+            return True
 
     def _read_loop(self):
-        me = threading.current_thread()
-        self.owner = me
         buf = bytearray(RECV_SIZE)
         view = memoryview(buf)
-        sock, reader = self.sock, self.reader
+        sock, reader, out, server = self.sock, self.reader, self.out, self.server
         unpack = wire.HEADER.unpack_from
         fr = None
         while True:
@@ -122,24 +157,57 @@ class Connection:
                         fr = reader.next_frame()
                         if fr is None:
                             break
+                        if self.reserved:
+                            server.budget.give_back(self.reserved)
+                            self.reserved = 0
                     ok = self.handle(fr)
                     fr = None
                     if not ok:
                         self.hangup()
-                        self.disconnected()
                         return
-                    if self.owner is not me:
-                        return          # a sleeping call gave the connection to a new reader
             except wire.WireError:
                 self.hangup()
-                self.disconnected()
+                return
+            if out.queued > 0 or out.inflight >= MAX_INFLIGHT:
+                if not out.wait_room(MAX_INFLIGHT):
+                    return
+            pending = reader.pending()
+            if pending > SMALL_FRAME and not self.reserved:
+                if pending > wire.MAX_FRAME:
+                    self.hangup()
+                    return
+                if not server.budget.reserve(pending, FRAME_WAIT):
+                    self.hangup()
+                    return
+                self.reserved = pending
+                fr = self._read_big(pending)    # straight into a buffer of its own
+                if fr is None:
+                    return
+                self.big, self.reserved = self.reserved, 0   # now the call's, until it is done
+                try:
+                    ok = self.handle(fr)
+                finally:
+                    server.budget.give_back(self.big)
+                    self.big = 0
+                fr = None
+                if not ok:
+                    self.hangup()
+                    return
+                continue
+            timeout = None
+            if self.proc is None:
+                timeout = self.accepted + server.handshake_timeout() - time.monotonic()
+            elif pending:
+                timeout = FRAME_STALL
+            if timeout is not None and not self._wait_readable(timeout):
+                self.hangup()               # no handshake in time, or a frame that stopped coming
                 return
             try:
                 n = sock.recv_into(view)
             except OSError:
                 n = 0
             if n == 0:
-                self.disconnected()
+                out.shut_read_side()
                 return
             if n >= wire.HEADER_SIZE and reader.pos == len(reader.buf):
                 length, reqno, cls, typ, arg = unpack(view)
@@ -148,29 +216,38 @@ class Connection:
                     continue
             reader.feed(view[:n])
 
-    def handoff(self):
-        """Called (kernel lock held) when a call is about to sleep: start a new reader."""
-        if self.server.sleepers >= MAX_SLEEPERS:
-            raise RumpError(errnos.EAGAIN)
-        self.server.sleepers += 1
-        self.owner = None
-        self.enter()
-        t = threading.Thread(target=self._takeover, name="sp-reader", daemon=True)
-        t.start()
-
-    def _takeover(self):
-        try:
-            self._read_loop()
-        finally:
-            self.leave()
+    def _read_big(self, length):
+        """Read the rest of a large frame into a bytearray of its size (recv_into: no
+        copies, the GIL let go while waiting). Returns the frame with a memoryview body,
+        or None if the peer went away or stopped sending for FRAME_STALL seconds."""
+        big = bytearray(length)
+        have = self.reader.take()
+        big[:len(have)] = have
+        pos, view = len(have), memoryview(big)
+        while pos < length:
+            if not self._wait_readable(FRAME_STALL):
+                self.hangup()
+                return None
+            try:
+                n = self.sock.recv_into(view[pos:], length - pos)
+            except OSError:
+                n = 0
+            if n == 0:
+                self.out.shut_read_side()
+                return None
+            pos += n
+        _length, reqno, cls, typ, arg = wire.HEADER.unpack_from(big)
+        return reqno, cls, typ, arg, view[wire.HEADER_SIZE:]
 
     def disconnected(self):
-        with self.kernel.lock:
-            self.server.orphan_parked(self)
+        k = self.kernel
+        with k.lock:
+            k.procs.orphan(self)
             if self.proc is not None:
-                self.kernel.procs.exit(self.proc)
+                k.procs.exit(self.proc)
                 self.proc = None
-                self.kernel.nclients -= 1
+                k.nclients -= 1
+        self.server.forget_pending(self)
 
     # -- frames --------------------------------------------------------------
     def handle(self, fr):
@@ -185,7 +262,9 @@ class Connection:
             self.send_error(reqno, wire.E_MALFORMED)
             return True
         if typ == wire.SYSCALL:
-            self.syscall(reqno, arg, body)
+            self.out.call_started()
+            held, self.big = self.big, 0        # a large frame's budget goes with its call
+            self.server.pool.submit(self.syscall, self.proc, reqno, arg, body, held)
             return True
         if typ == wire.HANDSHAKE:
             if arg == wire.HS_EXEC:
@@ -220,41 +299,29 @@ class Connection:
                 if len(values) != 2 or type(values[0]) is not bytes or type(values[1]) is not int:
                     self.send_error(reqno, wire.E_MALFORMED)
                     return False
-                proc, _parent = self.server.parked.pop(values[0], (None, None))
+                if values[1]:
+                    k.procs.cancel(values[0])
+                    return False
+                proc = k.procs.claim(values[0])
                 if proc is None:
                     self.send_error(reqno, wire.E_INVALID_PREFORK)
                     return False
-                if values[1]:
-                    k.procs.exit(proc)
-                    return False
-                k.procs.procs[proc.pid] = proc
             proc.signal_sink = self.raise_signal
             self.proc = proc
             k.nclients += 1
             pid = proc.pid
+        self.server.handshaken(self)
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
     def prefork(self, reqno):
         k = self.kernel
         with k.lock:
-            child = k.procs.fork(self.proc)
-            del k.procs.procs[child.pid]       # parked: not running until a fork handshake
-            cookie = k.host.random(16)
-            parked = self.server.parked
-            parked[cookie] = (child, self)
-            while len(parked) > MAX_PARKED:
-                old, _owner = parked.pop(next(iter(parked)))
-                k.procs.exit(old)
+            cookie = k.procs.park(self.proc, self)
         return self.send(wire.frame(reqno, wire.RESP, wire.PREFORK, 0, wire.encode((cookie,))))
 
     def exec_handshake(self, reqno, body):
-        """The client exec'd: same process, close-on-exec descriptors closed.
-
-        The reader thread handles it, so no other frame of this connection
-        can overlap it. Calls the old image left sleeping have no caller any
-        more (execve ended its threads): they are interrupted, as a kernel
-        ends the other LWPs of an exec'ing process.
-        """
+        """The client exec'd: the process survives (ProcTable.exec). The reader
+        handles it, so no later frame of this connection can overlap it."""
         try:
             values = wire.decode(body)
         except wire.WireError:
@@ -264,15 +331,23 @@ class Connection:
             return False
         k = self.kernel
         with k.lock:
-            self.execs += 1             # their request numbers may be reused by the new image
-            for lwp in list(self.proc.lwps):
-                k.sleepq.interrupt(lwp)
-            self.proc.files.exec_close()
-            self.proc.comm = values[0][:16] or "???"
+            k.procs.exec(self.proc, values[0][:16] or "???")
             pid = self.proc.pid
+        # as NetBSD's serv_handleexec: the old image's calls (just interrupted) are
+        # answered before the new image hears that exec is done
+        self.out.wait_calls(time.monotonic() + EXEC_WAIT)
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
-    def syscall(self, reqno, number, body):
+    def syscall(self, proc, reqno, number, body, held=0):
+        """Run on a pool worker: one system call and its reply."""
+        try:
+            self._syscall(proc, reqno, number, body)
+        finally:
+            body = None
+            self.server.budget.give_back(held)
+            self.out.call_done()
+
+    def _syscall(self, proc, reqno, number, body):
         """Dispatch: one lookup finds the kernel's entry (handler, argument check,
         result encoder); an unknown number or a component not loaded is ENOSYS."""
         k = self.kernel
@@ -288,15 +363,7 @@ class Connection:
         if not ent.check(args):
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
             return
-        image = self.execs
-        err, results, after, detail = k.run(self.proc, ent, args, self.handoff)
-        if self.owner is not _current_thread():
-            with k.lock:
-                self.server.sleepers -= 1       # this call slept and gave up the reader role
-        if image != self.execs:                 # its caller exec'd away: nobody to answer
-            if after is not None:
-                after()
-            return
+        err, results, after, detail = k.run(proc, ent, args, self.server.pool.park)
         if err:
             body = wire.encode((detail,)) if detail else b""
             reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body)
@@ -320,11 +387,25 @@ class Server:
         self.lock = threading.Lock()
         self.listener = None
         self.conns = set()
-        self.parked = {}
-        self.sleepers = 0
+        self.pending = {}               # connections not yet handshaken, oldest first
         self.running = False
         self._inode = None
+        self.pool = Pool(on_error=lambda text: kernel.console("sysproxy: worker failed:\n" + text))
+        self.budget = FrameBudget(FRAME_BUDGET)
+        self.handshake_limit = HANDSHAKE_TIMEOUT
+        kernel.sysproxy = self
         kernel.set_result_encoder(result_encoder)
+
+    # -- what sysctl shows -----------------------------------------------------
+    def handshake_timeout(self):
+        return self.handshake_limit
+
+    def stats(self):
+        st = self.pool.stats()
+        with self.lock:
+            st["readers"] = len(self.conns)
+            st["pending"] = len(self.pending)
+        return st
 
     # -- binding -------------------------------------------------------------
     def bind(self):
@@ -383,6 +464,7 @@ class Server:
     # -- running -------------------------------------------------------------
     def start(self):
         self.running = True
+        threading.stack_size(512 * 1024)    # readers and workers: many threads, shallow stacks
         self.banner = wire.banner("NetBSD", *self._identity())
         self.kernel.host.start_thread(self._accept_loop, "sp-accept")
 
@@ -397,48 +479,57 @@ class Server:
             except OSError:
                 if not self.running:
                     return
+                time.sleep(0.01)        # EMFILE and the like: do not spin
                 continue
             if not self.running:
                 sock.close()
                 return
+            evict = None
             with self.lock:
-                full = len(self.conns) >= MAX_CLIENTS
-            if full:
-                sock.close()
-                continue
+                if len(self.pending) >= MAX_PENDING or len(self.conns) >= MAX_CLIENTS:
+                    if self.pending:
+                        evict = next(iter(self.pending))
+                        del self.pending[evict]
+                    else:
+                        sock.close()        # every slot has a handshaken client
+                        continue
+            if evict is not None:
+                evict.hangup()
             if sock.family != socket.AF_UNIX:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
-                sock.sendall(self.banner)
+                sent = sock.send(self.banner, socket.MSG_DONTWAIT)    # fits any empty socket buffer
             except OSError:
+                sent = -1
+            if sent != len(self.banner):
                 sock.close()
                 continue
             conn = Connection(self, sock)
             with self.lock:
                 self.conns.add(conn)
-            threading.Thread(target=conn.run, name="sp-reader", daemon=True).start()
+                self.pending[conn] = True
+            try:
+                threading.Thread(target=conn.run, name="sp-reader", daemon=True).start()
+            except RuntimeError:
+                conn.out.drop()
+                conn.out.release()
 
-    def orphan_parked(self, conn):
-        """The parent of parked forks went away: its children may still claim them
-        (daemon(3) exits the parent first), but only for kern.sysproxy.fork_grace seconds."""
-        k = self.kernel
-        for cookie, (proc, owner) in list(self.parked.items()):
-            if owner is conn:
-                self.parked[cookie] = (proc, None)
-                k.callouts.schedule(k.fork_grace, self._expire_parked, cookie)
+    def handshaken(self, conn):
+        with self.lock:
+            self.pending.pop(conn, None)
 
-    def _expire_parked(self, cookie):
-        entry = self.parked.get(cookie)
-        if entry is not None and entry[1] is None:
-            del self.parked[cookie]
-            self.kernel.procs.exit(entry[0])
+    def forget_pending(self, conn):
+        with self.lock:
+            self.pending.pop(conn, None)
 
     def forget(self, conn):
         with self.lock:
             self.conns.discard(conn)
+            self.pending.pop(conn, None)
 
-    def shutdown(self):
-        """Stop accepting, remove the socket file, hang up on every client."""
+    def shutdown(self, grace=1.0, remove=True):
+        """Stop accepting, remove the socket file (unless remove is False), give queued
+        replies up to grace seconds to leave, then hang up on every client."""
         self.running = False
         if self.listener is not None:
             try:
@@ -446,11 +537,16 @@ class Server:
             except OSError:
                 pass
             self.listener.close()
-        self.remove_socket()
+        if remove:
+            self.remove_socket()
         with self.lock:
             conns = list(self.conns)
+        deadline = time.monotonic() + grace
+        for c in conns:
+            c.out.drain(deadline)
         for c in conns:
             c.hangup()
+        self.pool.close()
 
     def remove_socket(self):
         a = self.address

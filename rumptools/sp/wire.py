@@ -15,7 +15,10 @@ Bodies carry values by value as a tagged encoding (one byte tag, then data):
   l <u32 n> ...  list of n values (decoded as a tuple)
 A syscall request body is one list: the arguments. A response body is one
 list: the results. Decoding checks every length against what is left, so a
-truncated or absurd frame is an error, never a huge allocation.
+truncated or absurd frame is an error, never a huge allocation; and it counts
+what it builds: at most MAX_LIST items in one list and MAX_OBJECTS values in
+one body, so a frame of millions of one-byte values costs an error, not
+gigabytes of tuples.
 """
 import struct
 
@@ -23,6 +26,8 @@ HEADER = struct.Struct("<QQHHi")
 HEADER_SIZE = HEADER.size          # 24
 MAX_FRAME = 64 * 1024 * 1024 + 4096   # 64 MiB of data plus a little room
 MAX_DEPTH = 8
+MAX_LIST = 1 << 16          # items in one list
+MAX_OBJECTS = 1 << 18       # values decoded from one body
 
 # class
 REQ, RESP, ERROR = 0, 1, 2
@@ -115,9 +120,13 @@ def encode(values):
     return b"".join(out)
 
 
-def _dec(buf, pos, end, depth):
+def _dec(buf, pos, end, depth, left):
+    """Decode one value at pos; left is a one-item list: values this body may still make."""
     if pos >= end:
         raise WireError("truncated value")
+    left[0] -= 1
+    if left[0] < 0:
+        raise WireError("more than %d values in one body" % MAX_OBJECTS)
     tag = buf[pos]
     pos += 1
     if tag == 0x69:        # i
@@ -142,9 +151,11 @@ def _dec(buf, pos, end, depth):
             raise WireError("values nested too deeply")
         if n > end - pos:     # every item takes at least one byte
             raise WireError("list of %d items past end of frame" % n)
+        if n > MAX_LIST or n > left[0]:
+            raise WireError("list of %d items is too long" % n)
         items = []
         for _ in range(n):
-            item, pos = _dec(buf, pos, end, depth + 1)
+            item, pos = _dec(buf, pos, end, depth + 1, left)
             items.append(item)
         return tuple(items), pos
     raise WireError("unknown tag 0x%02x" % tag)
@@ -158,7 +169,7 @@ def decode(body):
         if len(body) == 14 and body[:6] == _ONE_INT:
             return (_unpack_q(body, 6)[0],)
     buf = memoryview(body)
-    value, pos = _dec(buf, 0, len(buf), 0)
+    value, pos = _dec(buf, 0, len(buf), 0, [MAX_OBJECTS])
     if pos != len(buf):
         raise WireError("%d bytes of junk after value" % (len(buf) - pos))
     if type(value) is not tuple:
@@ -190,6 +201,23 @@ class FrameReader:
                 del self.buf[:self.pos]
             self.pos = 0
         self.buf += data
+
+    def pending(self):
+        """Length of the incomplete frame at the head of the buffer (0 if none is started)."""
+        have = len(self.buf) - self.pos
+        if have < HEADER_SIZE:
+            return HEADER_SIZE if have else 0
+        return min(_unpack_header(self.buf, self.pos)[0], MAX_FRAME + 1)
+
+    def buffered(self):
+        return len(self.buf) - self.pos
+
+    def take(self):
+        """Everything buffered and not yet consumed (the reader then starts empty)."""
+        data = bytes(self.buf[self.pos:])
+        self.buf.clear()
+        self.pos = 0
+        return data
 
     def next_frame(self):
         """Return (reqno, cls, typ, arg, body) or None if incomplete; WireError if bad."""

@@ -77,7 +77,9 @@ kern.urandom kern.hardclock_ticks kern.boottime kern.module.autoload kern.module
 kern.timecounter.choice kern.timecounter.hardware kern.timecounter.timestepwarnings
 kern.uidinfo.proccnt kern.uidinfo.lwpcnt kern.uidinfo.sbsize kern.posix.semmax kern.direct_select
 kern.rump.verbose kern.rump.callouts kern.nprocs kern.nfiles kern.nlwps
-kern.sysproxy.clients kern.sysproxy.threads kern.sysproxy.fork_grace
+kern.sysproxy.clients kern.sysproxy.threads kern.sysproxy.workers
+kern.sysproxy.idle_workers kern.sysproxy.sleeping kern.sysproxy.queued kern.sysproxy.fork_grace
+kern.sysproxy.handshake_timeout
 hw.machine hw.model hw.ncpu hw.byteorder hw.physmem hw.pagesize hw.machine_arch hw.alignbytes
 hw.physmem64 hw.ncpuonline""".split() + ["user." + n for n in """cs_path bc_base_max bc_dim_max
 bc_scale_max bc_string_max coll_weights_max expr_nest_max line_max re_dup_max posix2_version

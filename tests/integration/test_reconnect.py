@@ -145,3 +145,56 @@ def test_bad_policy_values(server, bad):
     r = subprocess.run([cmd("rump.sysctl"), "kern.ostype"], env=env, capture_output=True, timeout=30)
     assert r.returncode == 1
     assert r.stderr.decode() == "RUMPHIJACK_RETRYCONNECT must be keyword or integer, got: %s\n" % bad
+
+
+# Issue 8 item 10: several threads calling while the server goes away and comes back
+# used to deadlock (one thread held the send lock waiting for the reader role in
+# _reconnect, another held the reader role waiting for the send lock).
+THREADED = textwrap.dedent("""
+    import sys, threading, time
+    from rumptools.sp import client
+    c = client.init("threads")
+    stop = threading.Event()
+    done = []
+    def work():
+        while not stop.is_set():
+            try:
+                c.getpid()
+                c.sysctl("kern.ostype", 0, None)
+            except OSError:
+                pass
+        done.append(1)
+    ts = [threading.Thread(target=work, daemon=True) for _ in range(12)]
+    for t in ts:
+        t.start()
+    print("running", flush=True)
+    sys.stdin.readline()
+    time.sleep(1.0)                  # calls go on against the restarted server
+    stop.set()
+    for t in ts:
+        t.join(20)
+    print("done", len(done), flush=True)
+""")
+
+
+@pytest.mark.parametrize("policy", ["inftime", "once"])
+def test_threads_survive_restarts_without_deadlock(servers, policy):
+    s = servers(name="t" + policy)
+    env = dict(s.env, RUMPHIJACK_RETRYCONNECT=policy)
+    p = subprocess.Popen([sys.executable, "-c", THREADED], env=env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"running\n"
+        for _ in range(4):
+            time.sleep(0.3)
+            kill9(s.path)
+            time.sleep(0.2)
+            servers(name="t" + policy)
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        out, err = p.communicate(timeout=40)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    assert out.decode().split() == ["done", "12"], err.decode()[-2000:]

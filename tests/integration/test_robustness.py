@@ -172,8 +172,19 @@ CLIENT_THAT_SLEEPS = textwrap.dedent("""
 """)
 
 
+def busy_threads(path):
+    """Sysproxy threads that belong to clients: readers and calls asleep."""
+    c = spclient.Client(spurl.parse("unix://" + path), "probe").connect()
+    try:
+        readers = c.sysctl("kern.sysproxy.threads", SYSCTL_READ, None)[1] - \
+            c.sysctl("kern.sysproxy.workers", SYSCTL_READ, None)[1]
+        return readers + c.sysctl("kern.sysproxy.sleeping", SYSCTL_READ, None)[1]
+    finally:
+        c.disconnect()
+
+
 def test_client_killed_mid_call_leaves_nothing(server):
-    base_threads = sysctl_value(server.path, "kern.sysproxy.threads")
+    base_threads = busy_threads(server.path)
     base_lwps = sysctl_value(server.path, "kern.nlwps")
     p = subprocess.Popen([sys.executable, "-c", CLIENT_THAT_SLEEPS], env=server.env, stdout=subprocess.PIPE)
     try:
@@ -181,20 +192,22 @@ def test_client_killed_mid_call_leaves_nothing(server):
         time.sleep(0.2)
         assert sysctl_value(server.path, "kern.nfiles") == 2
         assert sysctl_value(server.path, "kern.nlwps") == base_lwps + 1
-        assert sysctl_value(server.path, "kern.sysproxy.threads") > base_threads
+        assert busy_threads(server.path) > base_threads
+        assert sysctl_value(server.path, "kern.sysproxy.sleeping") == 1
     finally:
         p.send_signal(signal.SIGKILL)
         p.wait()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if (sysctl_value(server.path, "kern.nfiles") == 0
-                and sysctl_value(server.path, "kern.sysproxy.threads") == base_threads
+                and busy_threads(server.path) == base_threads
                 and sysctl_value(server.path, "kern.nprocs") == 2):
             break
         time.sleep(0.05)
     assert sysctl_value(server.path, "kern.nfiles") == 0
     assert sysctl_value(server.path, "kern.nlwps") == base_lwps
-    assert sysctl_value(server.path, "kern.sysproxy.threads") == base_threads
+    assert busy_threads(server.path) == base_threads
+    assert sysctl_value(server.path, "kern.sysproxy.sleeping") == 0
     assert sysctl_value(server.path, "kern.nprocs") == 2       # rumplocal and the probe
 
 

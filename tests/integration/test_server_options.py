@@ -39,6 +39,8 @@ def test_default_two_cpus(server):
     (["-c", "lots"], "CPU count needs to be between 1 and"),
     (["-r", "12q"], "uvm_init: invalid RUMP_MEMLIMIT: 12q"),
     (["-r", "1G"], "uvm_init: invalid RUMP_MEMLIMIT: 1G"),
+    (["-r", "0"], "uvm_init: no memory available"),       # issue 8 item 16: was ignored
+    (["-r", "0k"], "uvm_init: no memory available"),
 ])
 def test_bad_values(tmp_path, rumpenv, args, message):
     r = run_server(tmp_path, rumpenv, *args, "unix://s")

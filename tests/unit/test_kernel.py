@@ -229,3 +229,19 @@ def test_reboot_syncs_and_runs_hooks():
     attach(k2, lambda ctx: ctx.add_sync_hook(lambda: flushed.append(2)))
     k2.reboot(sc.RB_NOSYNC)
     assert flushed == [1]
+
+
+def test_partial_pipe_write_reports_its_count_when_its_sleep_fails():
+    """Issue 8 item 11: a 100,000-byte pipe write whose sleep fails after 65,536 bytes
+    went in returns 65,536, not the error (the error would lose what was written)."""
+    from rumptools.abi.syscalls import BY_METHOD
+    k = boot()
+    p = spawn(k)
+    r, w = call(k, p, "pipe2", 0)
+
+    def refuse():
+        raise RumpError(errnos.EAGAIN)      # what the old server's 128-sleeper cap did
+
+    err, res, _after, _detail = k.syscall(p, BY_METHOD["write"].number, (w, b"q" * 100_000), refuse)
+    assert (err, res) == (0, (65536,))
+    assert call(k, p, "read", r, 100_000) == b"q" * 65536

@@ -113,16 +113,15 @@ class _Sock:
 
 
 def _server_call(k, number, args):
-    """One call through the server's dispatch; returns (errno, results) from the reply frame."""
-    import threading
+    """One call through the server's dispatch (as a pool worker runs it); returns
+    (errno, results) from the reply frame."""
     from rumptools.sp import server, url
     from .kernelkit import spawn
     srv = server.Server(k, url.parse("unix:///nonexistent/socket"))
     sock = _Sock()
     conn = server.Connection(srv, sock)
-    conn.proc = spawn(k)
-    conn.owner = threading.current_thread()
-    conn.syscall(9, number, wire.encode(args))
+    conn.send = sock.sendall
+    conn._syscall(spawn(k), 9, number, wire.encode(args))
     (reply,) = sock.sent
     length, reqno, cls, typ, err = wire.HEADER.unpack_from(reply)
     assert (length, reqno, cls, typ) == (len(reply), 9, wire.RESP, wire.SYSCALL)

@@ -6,15 +6,22 @@ While configured it holds its disk exclusively (others get EBUSY), so the
 ciphertext and plaintext views never mix. Block nodes are cached in the
 buffer cache (flushed by sync, unconfigure and halt); raw nodes are not.
 Minor numbers: unit * 16 + partition.
+
+Locking: raw transfers encrypt or decrypt and do the backing disk's host I/O
+without the kernel lock (kern/biglock.py), so a bs=32m write does not hold up
+other clients. While one runs the unit is busy: unconfiguring it is EBUSY,
+so the unit and its disk are still the same when the lock is taken back.
 """
 from ...abi import cgdioctl as ci
 from ...abi import errnos
 from ...abi.errnos import RumpError
+from ..kern.biglock import unlocked
 from .disk import Disk, block_read, block_write, raw_read, raw_write
 from .partition import Window, partition_extent
 
 BMAJOR, CMAJOR = 21, 164
 MAXPART = 16
+PIECE = 1 << 20             # bytes per cipher call in large requests (a multiple of any sector size)
 
 
 class CgdDisk(Disk):
@@ -27,10 +34,24 @@ class CgdDisk(Disk):
 
     def read_sectors(self, sector, count):
         data = self.under.read_sectors(sector, count)
-        return self.cipher.decrypt(data, sector, self.secsize)
+        if len(data) <= PIECE:
+            return self.cipher.decrypt(data, sector, self.secsize)
+        return bytes(self._pieces(self.cipher.decrypt_into, data, sector))
 
     def write_sectors(self, sector, data):
-        self.under.write_sectors(sector, self.cipher.encrypt(bytes(data), sector, self.secsize))
+        if len(data) <= PIECE:
+            self.under.write_sectors(sector, self.cipher.encrypt(bytes(data), sector, self.secsize))
+        else:
+            self.under.write_sectors(sector, self._pieces(self.cipher.encrypt_into, data, sector))
+
+    def _pieces(self, into, data, sector):
+        """A large request a PIECE at a time: each cipher call holds the GIL only briefly,
+        so other clients' calls run between pieces."""
+        out = bytearray(len(data))
+        src, dst, ss = memoryview(data), memoryview(out), self.secsize
+        for off in range(0, len(data), PIECE):
+            into(src[off:off + PIECE], sector + off // ss, dst[off:off + PIECE], ss)
+        return out
 
     def flush_disk(self):
         self.under.flush_disk()
@@ -46,6 +67,7 @@ class CgdUnit:
         self.keylen = 0
         self.blocksize = 0
         self.opens = 0
+        self.busy = 0               # raw transfers running without the kernel lock
         self.windows = {}           # partition index -> Window (stable cache identity)
 
     def window(self, index):
@@ -91,11 +113,26 @@ class CgdDriver:
 
     def read(self, minor, offset, n, raw):
         w = self._window(minor)
-        return (raw_read if raw else block_read)(w, self._cache(), offset, n)
+        if not raw:
+            return block_read(w, self._cache(), offset, n)
+        return self._busy(minor, lambda: raw_read(w, self._cache(), offset, n, self._unlocked))
 
     def write(self, minor, offset, data, raw):
         w = self._window(minor)
-        return (raw_write if raw else block_write)(w, self._cache(), offset, data)
+        if not raw:
+            return block_write(w, self._cache(), offset, data)
+        return self._busy(minor, lambda: raw_write(w, self._cache(), offset, data, self._unlocked))
+
+    def _unlocked(self):
+        return unlocked(self.kernel.lock)
+
+    def _busy(self, minor, transfer):
+        unit, _ = self._unit(minor)
+        unit.busy += 1
+        try:
+            return transfer()
+        finally:
+            unit.busy -= 1
 
     def fsync(self, minor):
         unit, _ = self._unit(minor)
@@ -155,7 +192,7 @@ class CgdDriver:
     def unconfigure(self, unit):
         if unit.disk is None:
             raise RumpError(errnos.ENXIO)
-        if unit.opens > 1:
+        if unit.opens > 1 or unit.busy:
             raise RumpError(errnos.EBUSY)
         self.flush_unit(unit)
         for w in unit.windows.values():

@@ -11,6 +11,13 @@ with EINVAL too, as NetBSD's buffer-cache path reports it (`dd: /dk:
 Invalid argument` where the raw device says `end of device`). Raw access
 first writes back and forgets cached blocks it overlaps, so the two views
 never disagree.
+
+Raw transfers may run without the kernel lock (unlock: a context manager
+factory, see kern/biglock.py): the cache is synced before the lock is let
+go, and after a write the cached blocks of the range are written back and
+dropped again, since a block read could have cached the old sectors while
+the lock was free. Concurrent raw and block access to the same sectors has
+no defined order, as on NetBSD.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
@@ -62,7 +69,7 @@ def _clamp(disk, offset, n):
     return max(0, min(n, disk.size - offset))
 
 
-def raw_read(disk, cache, offset, n):
+def raw_read(disk, cache, offset, n, unlock=None):
     ss = disk.secsize
     if offset % ss or n % ss:
         raise RumpError(errnos.EINVAL)
@@ -71,10 +78,13 @@ def raw_read(disk, cache, offset, n):
         return b""
     if cache is not None:
         cache.sync_range(disk, offset, n)
-    return disk.read_sectors(offset // ss, n // ss)
+    if unlock is None:
+        return disk.read_sectors(offset // ss, n // ss)
+    with unlock():
+        return disk.read_sectors(offset // ss, n // ss)
 
 
-def raw_write(disk, cache, offset, data):
+def raw_write(disk, cache, offset, data, unlock=None):
     ss = disk.secsize
     if offset % ss or len(data) % ss:
         raise RumpError(errnos.EINVAL)
@@ -83,7 +93,16 @@ def raw_write(disk, cache, offset, data):
         return 0                    # at the end: nothing written, no error
     if cache is not None:
         cache.sync_range(disk, offset, n, drop=True)
-    disk.write_sectors(offset // ss, data[:n] if n < len(data) else data)
+    piece = data[:n] if n < len(data) else data
+    if unlock is None:
+        disk.write_sectors(offset // ss, piece)
+        return n
+    try:
+        with unlock():
+            disk.write_sectors(offset // ss, piece)
+    finally:
+        if cache is not None:
+            cache.sync_range(disk, offset, n, drop=True)    # what was cached meanwhile
     return n
 
 

@@ -2,7 +2,8 @@
 
 Every thread's stack (what `thread apply all bt` shows in gdb) and a summary
 of kernel state, written to rump_server.<pid>.dump in the server's working
-directory (or the temporary directory if that is not writable).
+directory (or the temporary directory if that is not writable, or if a file
+or symlink already has that name: it is created with O_EXCL|O_NOFOLLOW, mode 0600).
 """
 import os
 import sys
@@ -17,9 +18,11 @@ def write_dump(kernel):
     for folder in (os.getcwd(), tempfile.gettempdir()):
         path = os.path.join(folder, name)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # never through a planted symlink, never over an existing file
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError:
             continue
+        os.fchmod(fd, 0o600)            # whatever the umask
         with os.fdopen(fd, "w") as f:
             f.write(render(kernel))
         return path

@@ -76,7 +76,7 @@ class Kernel:
         self.nlwps = 0
         self.nfiles = 0
         self.nclients = 0
-        self.sp_threads = 0
+        self.sysproxy = None        # the sysproxy server, set by it: stats() for kern.sysproxy.*
         self.fork_grace = 30
         self.procs = ProcTable(self)
         self.halting = False
@@ -208,6 +208,8 @@ class Kernel:
         with self.lock:
             if not ent.live:                # its component was unloaded meanwhile
                 return errnos.ENOSYS, (), None, None
+            if proc.exiting:            # its connection is gone: a call still queued does not run
+                return errnos.EINTR, (), None, None
             lwp = proc.new_lwp(before_sleep)
             curlwp_slot.lwp = lwp
             try:
@@ -225,6 +227,8 @@ class Kernel:
             finally:
                 proc.lwp_exit(lwp)
                 curlwp_slot.lwp = None
+                if proc.exiting and not proc.lwps:
+                    proc.files.close_all()  # what calls finishing after exit() opened
 
     # -- sync and reboot -----------------------------------------------------
     def sync(self):

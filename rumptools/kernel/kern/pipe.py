@@ -110,7 +110,12 @@ class PipeEnd(File):
                     if done:
                         return done
                     raise RumpError(errnos.EAGAIN)
-                self.kernel.sleepq.tsleep(p)
+                try:
+                    self.kernel.sleepq.tsleep(p)
+                except RumpError:
+                    if done:
+                        return done     # a partial write reports its count, as write(2) does
+                    raise
                 continue
             p.data += data[done:done + room]
             done += min(room, len(data) - done)

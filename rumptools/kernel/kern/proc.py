@@ -4,6 +4,12 @@ Every sysproxy client connection is a process: pid, root credentials, cwd,
 umask and a descriptor table. Each call in progress is an LWP. pid 1 is
 `rumplocal`, the kernel's own init; clients are forked from it with an empty
 descriptor table (or from a parked process, for fork).
+
+The sysproxy server drives processes only through ProcTable's API: spawn
+(a new client), fork + park (prefork: a child kept aside under a random
+cookie until a new connection claims it), claim, orphan (the parent's
+connection went away: its parked children expire after fork_grace
+seconds), exec and exit. Kernel lock held for all of them.
 """
 from .files import FileTable
 
@@ -64,10 +70,14 @@ class Proc:
             self.signal_sink(signo)
 
 
+MAX_PARKED = 64
+
+
 class ProcTable:
     def __init__(self, kernel):
         self.kernel = kernel
         self.procs = {}
+        self.parked = {}            # cookie -> (proc, owner token or None once orphaned)
         self.next_pid = 2
         self.init = Proc(kernel, 1, "rumplocal", FileTable(kernel))
         self.procs[1] = self.init
@@ -94,6 +104,56 @@ class ProcTable:
             p.sysctl_state = {k: (list(v) if type(v) is list else v) for k, v in parent.sysctl_state.items()}
         self.procs[p.pid] = p
         return p
+
+    def park(self, parent, owner):
+        """prefork: fork parent and keep the child aside (not running); return its cookie."""
+        child = self.fork(parent)
+        del self.procs[child.pid]
+        cookie = self.kernel.host.random(16)
+        self.parked[cookie] = (child, owner)
+        while len(self.parked) > MAX_PARKED:
+            old, _owner = self.parked.pop(next(iter(self.parked)))
+            self.exit(old)
+        return cookie
+
+    def claim(self, cookie):
+        """A fork handshake: the parked child runs again, or None for an unknown cookie."""
+        proc, _owner = self.parked.pop(cookie, (None, None))
+        if proc is not None:
+            self.procs[proc.pid] = proc
+        return proc
+
+    def cancel(self, cookie):
+        """The forking client gave up: the parked child exits. True if there was one."""
+        proc, _owner = self.parked.pop(cookie, (None, None))
+        if proc is None:
+            return False
+        self.exit(proc)
+        return True
+
+    def orphan(self, owner):
+        """The owner of parked children went away: its children may still be claimed
+        (daemon(3) exits the parent first), but only for kernel.fork_grace seconds."""
+        k = self.kernel
+        for cookie, (proc, who) in list(self.parked.items()):
+            if who is owner:
+                self.parked[cookie] = (proc, None)
+                k.callouts.schedule(k.fork_grace, self._expire_parked, cookie)
+
+    def _expire_parked(self, cookie):
+        entry = self.parked.get(cookie)
+        if entry is not None and entry[1] is None:
+            del self.parked[cookie]
+            self.exit(entry[0])
+
+    def exec(self, proc, comm):
+        """The client exec'd: same process, close-on-exec descriptors closed. Calls the
+        old image left sleeping have no caller any more: they are interrupted, as a
+        kernel ends the other LWPs of an exec'ing process."""
+        for lwp in list(proc.lwps):
+            self.kernel.sleepq.interrupt(lwp)
+        proc.files.exec_close()
+        proc.comm = comm
 
     def exit(self, proc):
         """Process exit: interrupt its sleeping LWPs and release its descriptors.

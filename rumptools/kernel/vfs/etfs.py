@@ -8,6 +8,7 @@ Errors carry `stage`, the step rump_server names when it reports them.
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ..dev.disk import block_read, block_write, raw_read, raw_write
+from ..kern.biglock import unlocked
 from ..dev.hostdisk import HostDisk
 from ..rumpuser.hostfile import HostFile
 from .vnode import VBLK, VCHR, VREG, Vnode
@@ -55,13 +56,17 @@ class EtfsDevice(EtfsVnode):
 
     def read(self, offset, n):
         if self.vtype == VCHR:
-            return raw_read(self.disk, self.kernel.slot("bufcache"), offset, n)
+            return raw_read(self.disk, self.kernel.slot("bufcache"), offset, n, self._unlocked)
         return block_read(self.disk, self.kernel.slot("bufcache"), offset, n)
 
     def write(self, offset, data):
         if self.vtype == VCHR:
-            return raw_write(self.disk, self.kernel.slot("bufcache"), offset, data)
+            return raw_write(self.disk, self.kernel.slot("bufcache"), offset, data, self._unlocked)
         return block_write(self.disk, self.kernel.slot("bufcache"), offset, data)
+
+    def _unlocked(self):
+        # host files behind -d are never closed while the kernel runs: safe unlocked
+        return unlocked(self.kernel.lock)
 
     def truncate(self, size):
         return None
@@ -85,7 +90,10 @@ class EtfsRegular(EtfsVnode):
 
     def read(self, offset, n):
         n = max(0, min(n, self.size - offset))
-        return self.hostfile.pread(n, self.offset + offset) if n else b""
+        if not n:
+            return b""
+        with unlocked(self.kernel.lock):        # blocking host I/O: others go on
+            return self.hostfile.pread(n, self.offset + offset)
 
     def write(self, offset, data):
         if self.limit is not None:
@@ -93,14 +101,16 @@ class EtfsRegular(EtfsVnode):
             if room <= 0 and data:
                 raise RumpError(errnos.EFBIG)
             data = data[:room]
-        return self.hostfile.pwrite(data, self.offset + offset)
+        with unlocked(self.kernel.lock):
+            return self.hostfile.pwrite(data, self.offset + offset)
 
     def truncate(self, size):
         if self.limit is None:
             self.hostfile.truncate(self.offset + size)
 
     def fsync(self):
-        self.hostfile.fsync()
+        with unlocked(self.kernel.lock):
+            self.hostfile.fsync()
 
 
 def _label_window(hostfile, part):
