@@ -189,7 +189,9 @@ def test_client_killed_mid_call_leaves_nothing(server):
     p = subprocess.Popen([sys.executable, "-c", CLIENT_THAT_SLEEPS], env=server.env, stdout=subprocess.PIPE)
     try:
         assert p.stdout.readline() == b"ready\n"
-        time.sleep(0.2)
+        deadline = time.monotonic() + 10        # the call may still be on its way into the kernel
+        while time.monotonic() < deadline and sysctl_value(server.path, "kern.sysproxy.sleeping") != 1:
+            time.sleep(0.05)
         assert sysctl_value(server.path, "kern.nfiles") == 2
         assert sysctl_value(server.path, "kern.nlwps") == base_lwps + 1
         assert busy_threads(server.path) > base_threads

@@ -219,7 +219,7 @@ class Kernel:
             except BAD_VALUE as exc:
                 if self.verbose:
                     self.console("kernel: syscall %d: bad argument: %s: %s"
-                                 % (number, type(exc).__name__, str(exc)[:200]))
+                                 % (ent.number, type(exc).__name__, str(exc)[:200]))
                 return errnos.EINVAL, (), None, None
             except Exception:
                 self.console("kernel: syscall %d failed:\n%s" % (ent.number, traceback.format_exc()))

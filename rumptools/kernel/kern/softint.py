@@ -32,7 +32,7 @@ import traceback
 
 from ...abi import errnos
 from ...abi.errnos import RumpError
-from .sysctl import INT, QUAD
+from ...abi.sysctl import INT, QUAD
 
 IFQ_MAXLEN = 256        # NetBSD's default ifqueue / pktqueue length
 BATCH = 64

@@ -12,7 +12,7 @@ calling process first.  Kernel lock held by callers.
 from ...abi import errnos
 from ...abi.errnos import RumpError
 
-from ...abi.sysctl import BOOL, F_HEX, F_UNSIGNED, F_WRITABLE, INT, NODE, QUAD, STRING, STRUCT  # noqa: F401
+from ...abi.sysctl import BOOL, F_WRITABLE, INT, NODE, STRING, STRUCT
 
 F_PROC = 8                  # kernel-internal: getter/setter take the calling process (masked out on the wire)
 CREATE_BASE = 1024

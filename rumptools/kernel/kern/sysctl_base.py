@@ -11,7 +11,8 @@ and a fork inherits them.  Kernel lock held by callers.
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from .kernel import KERNEL_IDENT, OSRELEASE, OSREVISION, OSTYPE
-from .sysctl import BOOL, F_PROC, INT, QUAD, STRING, STRUCT
+from ...abi.sysctl import BOOL, INT, QUAD, STRING, STRUCT
+from .sysctl import F_PROC
 
 MAXHOSTNAMELEN = 256
 MAXPATHLEN = 1024
