@@ -134,12 +134,16 @@ class CG(Record):
                 "cluster": self.clusteroff}[which]
         return bytes(self.buf[base:base + howmany(nbits, 8)])
 
+    # clustersum[0] is never used and, as newfs lays groups out, shares its
+    # bytes with the end of the free map: only slots 1.. are read or written.
     def clustersum(self, n):
-        return list(struct.unpack_from(self.endian + "%di" % n, self.buf, self.clustersumoff))
+        """Slots 1..n-1 (index 0 of the result is reported as 0)."""
+        return [0] + list(struct.unpack_from(self.endian + "%di" % (n - 1), self.buf,
+                                             self.clustersumoff + 4))
 
     def set_clustersum(self, values):
-        struct.pack_into(self.endian + "%di" % len(values), self.buf,
-                         self.clustersumoff, *values)
+        struct.pack_into(self.endian + "%di" % (len(values) - 1), self.buf,
+                         self.clustersumoff + 4, *values[1:])
 
     def set_old_btot(self, nblocks):
         if self.old_btotoff:
