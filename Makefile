@@ -7,7 +7,8 @@ STAMP  := $(VENV)/.installed
 .PHONY: install test demo bench lint man clean deps
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
-DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux
+DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux \
+             makefs:makefs fls:sleuthkit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

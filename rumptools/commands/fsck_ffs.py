@@ -4,7 +4,6 @@ that exists).  The checking is rumptools.fsck's; this module parses and opens.
 
 Exit status as NetBSD: 0 ok, 1 usage, 2 unresolved, 8 failed.
 """
-import os
 import sys
 
 import click
@@ -14,6 +13,10 @@ from rumptools.commands._diskio import DiskError, open_disk
 
 USAGE = ("usage: %s [-adFfPpqUX] [-B byteorder] [-b block] [-c level] "
          "[-m mode]\n\t[-x snap-backup] [-y | -n] filesystem ...")
+
+
+def _ask_terminal(question):
+    return sys.stdin.readline()[:1] in ("y", "Y")
 
 
 def check_one(name, o, out):
@@ -34,9 +37,7 @@ def check_one(name, o, out):
             return 8
     answer = None
     if not o["n"] and not o["y"] and not o["p"] and sys.stdin.isatty():
-        def answer(question):
-            line = sys.stdin.readline()
-            return line[:1] in ("y", "Y")
+        answer = _ask_terminal
     try:
         with disk:
             return run(disk, name, out, nflag=o["n"], yflag=o["y"], preen=o["p"],

@@ -123,7 +123,7 @@ def inode_blocks(g, count, rand):
     isz = g.inode_size
     buf = bytearray(count * isz)
     gen_off = 80 if g.ufs == 2 else 108
-    rnd = bytearray(rand(4 * count))
+    rnd = bytearray(rand(4 * count)[:4 * count])
     rnd[3::4] = bytes(rnd[3::4]).translate(_LOW7)       # gen & 0x7fffffff
     for k in range(4):
         buf[gen_off + k::isz] = rnd[(3 - k if g.endian == ">" else k)::4]
