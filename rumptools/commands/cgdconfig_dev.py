@@ -10,6 +10,7 @@ errors and missing host files are reported without a server.
 """
 import re
 
+from ..formats.ffs_superblock import SBLOCKSEARCH
 from ..abi import cgdioctl, errnos
 from .cgdconfig_keys import (Fail, Usage, derive, forget_shared, load_params,
                              out, params_path, reenter_matches, show_warnings,
@@ -19,7 +20,7 @@ O_RDONLY, O_RDWR = 0, 2
 SIZE_MAX = (1 << 64) - 1            # how cgdconfig prints "no blocksize"
 SCANSIZE = 8192                     # disklabel, mbr and gpt look in here
 SBLOCKSIZE = 8192
-FFS_SUPERBLOCKS = (65536, 8192, 0, 262144)
+FFS_SUPERBLOCKS = SBLOCKSEARCH
 _CGD_NAME = re.compile(r"^r?(cgd\d+)([a-g]?)$")
 
 
