@@ -1,6 +1,7 @@
 """rumpfs_ffs in process: mount(2)/unmount(2) of makefs and newfs images, what
 we write read back after remount and found clean by our fsck, a model-based
 test of random operations, full file systems, and corrupt images."""
+import itertools
 import os
 import random
 import subprocess
@@ -219,6 +220,9 @@ DATA = st.binary(max_size=3000) | st.builds(lambda n, c: bytes([c]) * n,
                                             st.integers(0, 200_000), st.integers(0, 255))
 
 
+_FORMATS = itertools.cycle([1, 2])
+
+
 class FfsModel(RuleBasedStateMachine):
     """Random operations on FFS and on a dict; after each remount they agree
     and our fsck finds the image clean."""
@@ -228,9 +232,10 @@ class FfsModel(RuleBasedStateMachine):
         import tempfile
         self.dir = tempfile.mkdtemp(prefix="ffsmodel")
         self.img = os.path.join(self.dir, "m.img")
-        make_image(self.img, 16384, ufs=random.Random(len(self.dir)).choice([1, 2]))
+        make_image(self.img, 16384, ufs=next(_FORMATS))
         self.box = Box(self.img)
         self.model = {}                  # rel path -> ("d",) | ("f", bytes) | ("l", bytes)
+        self.links = {}                  # rel path -> the set of names of that file
 
     def teardown(self):
         try:
@@ -263,9 +268,6 @@ class FfsModel(RuleBasedStateMachine):
         old = self.model[rel][1]
         new = bytearray(old.ljust(max(len(old), offset + len(content)), b"\0"))
         new[offset:offset + len(content)] = content
-        for p, e in self.model.items():
-            if e[0] == "f" and e[1] is old:
-                self.model[p] = ("f", bytes(new))
         self.model[rel] = ("f", bytes(new))
         self._relink(rel)
 
@@ -275,8 +277,6 @@ class FfsModel(RuleBasedStateMachine):
         for p in group:
             if p in self.model:
                 self.model[p] = self.model[rel]
-
-    links = {}
 
     @precondition(lambda self: any(e[0] == "f" for e in self.model.values()))
     @rule(data=st.data(), size=st.integers(0, 250_000))
