@@ -59,6 +59,8 @@ TABLE = (
     _S(201, "ftruncate", "ftruncate", "ii", "", False, "set an open file's length"),
     _S(275, "lchown", "lchown", "sii", "", False, "chown without following a final symbolic link"),
     _S(296, "__getcwd", "getcwd", "", "path", False, "the working directory"),
+    _S(356, "getvfsstat", "getvfsstat", "i", "value", False,
+       "statistics of every mounted file system, in mount order (a list of statvfs)"),
     _S(357, "statvfs1", "statvfs", "si", "statvfs", False, "file system statistics"),
     _S(358, "fstatvfs1", "fstatvfs", "ii", "statvfs", False, "file system statistics of an open file"),
     _S(390, "__getdents30", "getdents", "ii", "entries", False,

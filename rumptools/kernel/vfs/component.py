@@ -51,7 +51,8 @@ def _attach(kernel, comp):
           owner=comp, desc="List of file systems present")
     s.add("vfs.generic.maxtypenum", INT, 30, owner=comp, desc="Highest valid filesystem type number")
     s.add("kern.maxvnodes", INT, 1024, writable=True, owner=comp, desc="Maximum number of vnodes")
-    for nr, fn in sys_vfs.HANDLERS.items():
+    from .sys_getvfsstat import HANDLERS as more
+    for nr, fn in list(sys_vfs.HANDLERS.items()) + list(more.items()):
         kernel.add_syscall(nr, fn, comp)
     kernel.add_sync_hook(comp, lambda: sync_all(kernel))
     kernel.shutdown_hooks.append(lambda: unmount_all(kernel))

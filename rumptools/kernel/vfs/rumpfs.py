@@ -11,7 +11,7 @@ import itertools
 
 from ...abi import errnos
 from ...abi.errnos import RumpError
-from .mount import Mount
+from .mount import MNT_LOCAL, Mount
 from .specfs import SpecOps
 from .vnode import DT, VBLK, VCHR, VDIR, VFIFO, VLNK, VREG, VSOCK, Vnode
 
@@ -272,7 +272,8 @@ class RumpfsMount(Mount):
     def statvfs(self):
         bsize, fs = self.iosize, self.fs
         free = (fs.limit - fs.used) // bsize
-        return (bsize, bsize, fs.limit // bsize, free, free, 0, 0, 0, self.fsid, self.flags, 511,
+        return (bsize, bsize, fs.limit // bsize, free, free, 0, 0, 0, self.fsid,
+                self.flags | MNT_LOCAL, 511,
                 self.fstype, self.path, self.source)
 
 

@@ -42,6 +42,11 @@ class FfsMount(Mount):
     def unmount(self, force):
         self.fs.unmount()
 
+    def update(self, flags):
+        """mount -u: read-only to read-write and back."""
+        self.fs.set_readonly(bool(flags & MNT_RDONLY))
+        self.flags = flags & ~MNT_UPDATE
+
 
 class Ffs:
     def __init__(self, kernel, devvp, source, flags):
@@ -254,6 +259,20 @@ class Ffs:
         self.alloc.flush(self.now() // 1_000_000_000)
         self._write_sb()
         self.dev.fsync()
+
+    def set_readonly(self, ronly):
+        if ronly == self.ronly:
+            return
+        if ronly:
+            self.sync()
+            if self.sb.clean & fsb.FS_WASCLEAN:
+                self.sb.clean = fsb.FS_ISCLEAN
+            self._write_sb()
+            self.dev.fsync()
+            self.ronly = True
+        else:
+            self.ronly = False
+            self._mark_dirty()
 
     def unmount(self):
         if not self.ronly:
