@@ -249,32 +249,51 @@ class FfsFile(FfsNode):
         first, last = offset // bs, (end - 1) // bs
         view = memoryview(data)
         pos = offset
+        fsz = sb.fsize
+        run_off, run, run_end = None, [], None     # contiguous pieces, written at once
         try:
             for lbn in range(first, last + 1):
                 want = self._lastfrags(new_size, lbn) if lbn < NDADDR else sb.frag
-                addr = self.bmap(lbn)
-                if addr and lbn < NDADDR and lbn * bs < eff:
-                    if self._lastfrags(eff, lbn) < want:
-                        addr = self._grow_block(lbn, eff, new_size)
-                if not addr:
-                    addr = self._alloc(lbn, want)
                 bstart = lbn * bs
                 lo = max(pos, bstart)
                 hi = min(end, bstart + bs)
-                fs.dev_write(addr * sb.fsize + (lo - bstart),
-                             bytes(view[lo - offset:hi - offset]))
+                addr = self.bmap(lbn)
+                if addr and lbn < NDADDR and bstart < eff:
+                    if self._lastfrags(eff, lbn) < want:
+                        if run:
+                            fs.dev_write(run_off, b"".join(run))
+                            run_off, run = None, []
+                        addr = self._grow_block(lbn, eff, new_size)
+                if not addr:
+                    whole = lo == bstart and hi - bstart == want * fsz
+                    addr = self._alloc(lbn, want, zero=not whole)
+                doff = addr * fsz + (lo - bstart)
+                piece = view[lo - offset:hi - offset]
+                if run and run_end == doff:
+                    run.append(piece)
+                else:
+                    if run:
+                        fs.dev_write(run_off, b"".join(run))
+                    run_off, run = doff, [piece]
+                run_end = doff + len(piece)
                 pos = hi
                 if hi > self.d.size:
                     self.d.size = hi
+                if len(run) >= 256:
+                    fs.dev_write(run_off, b"".join(run))
+                    run_off, run = None, []
+            if run:
+                fs.dev_write(run_off, b"".join(run))
         finally:
+            fs.flush_indirects()
             if self.d.size < new_size and pos >= end:
                 self.d.size = new_size
             self.dirty = True
             fs.dirty_nodes.add(self)
         return n
 
-    def _alloc(self, lbn, nfrags):
-        """A new (zeroed where not written) block for lbn."""
+    def _alloc(self, lbn, nfrags, zero=True):
+        """A new block for lbn, zeroed unless the caller fills all of it."""
         fs = self.fs
         sb = fs.sb
         prev = self.bmap(lbn - 1) if lbn > 0 else 0
@@ -283,7 +302,8 @@ class FfsFile(FfsNode):
             addr = fs.alloc.alloc_block(self.pref_cg(), pref)
         else:
             addr = fs.alloc.alloc_frags(nfrags, self.pref_cg())
-        fs.dev_write(addr * sb.fsize, bytes(nfrags * sb.fsize))
+        if zero:
+            fs.dev_write(addr * sb.fsize, bytes(nfrags * sb.fsize))
         try:
             self.set_block(lbn, addr)
         except RumpError:

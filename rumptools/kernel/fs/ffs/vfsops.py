@@ -67,6 +67,7 @@ class Ffs:
         self.nodes = {}
         self.dirty_nodes = set()
         self._ind = {}                  # indirect block cache: addr -> list
+        self._ind_dirty = set()         # cached indirect blocks not yet written
         self._addr = di.addr_struct(sb.ufs, sb.endian, sb.nindir)
         self.mount = FfsMount("ffs", source, flags, iosize=sb.bsize)
         self.mount.fs = self
@@ -226,34 +227,47 @@ class Ffs:
                 raise RumpError(errnos.EIO)
             got = list(self._addr.unpack(self.dev_read(addr * sb.fsize, sb.bsize)))
             if len(self._ind) >= INDIRECT_CACHE:
-                self._ind.pop(next(iter(self._ind)))
+                for old in list(self._ind)[:INDIRECT_CACHE // 4]:
+                    if old not in self._ind_dirty:
+                        del self._ind[old]
             self._ind[addr] = got
         return got
 
     def put_indirect(self, addr, ptrs):
         self._ind[addr] = list(ptrs)
+        self._ind_dirty.discard(addr)
         self.dev_write(addr * self.sb.fsize, self._addr.pack(*ptrs))
 
     def set_indirect(self, addr, idx, value):
+        """Change one pointer; the block is written by flush_indirects()."""
         ptrs = self.indirect(addr)
         ptrs[idx] = value
-        self.dev_write(addr * self.sb.fsize + idx * self.sb.addr_size,
-                       struct.pack(self.sb.endian + ("q" if self.sb.ufs == 2 else "i"), value))
+        self._ind_dirty.add(addr)
 
     def new_indirect(self, node):
         sb = self.sb
         addr = self.alloc.alloc_block(node.pref_cg())
         self._ind[addr] = [0] * sb.nindir
-        self.dev_write(addr * sb.fsize, bytes(sb.bsize))
+        self._ind_dirty.add(addr)
         return addr
+
+    def flush_indirects(self):
+        """Write changed indirect blocks (after the data, before the inode)."""
+        for addr in sorted(self._ind_dirty):
+            ptrs = self._ind.get(addr)
+            if ptrs is not None:
+                self.dev_write(addr * self.sb.fsize, self._addr.pack(*ptrs))
+        self._ind_dirty.clear()
 
     def forget_indirect(self, addr):
         self._ind.pop(addr, None)
+        self._ind_dirty.discard(addr)
 
     # -- sync and unmount
     def sync(self):
         if self.ronly:
             return
+        self.flush_indirects()
         for node in list(self.dirty_nodes):
             self.write_inode(node)
         self.alloc.flush(self.now() // 1_000_000_000)
