@@ -2,7 +2,6 @@
 image file, a server with -lrumpvfs -lrumpfs_ffs, mount_ffs, df -i, files
 copied in (rump.dd and the client API), mount listing, umount -R, halt, and
 a clean image that The Sleuth Kit and our fsck read; crash safety under kill -9."""
-import hashlib
 import os
 import random
 import signal

@@ -379,3 +379,115 @@ class FfsModel(RuleBasedStateMachine):
 FfsModel.TestCase.settings = settings(max_examples=12, stateful_step_count=25, deadline=None,
                                       suppress_health_check=list(HealthCheck))
 test_ffs_model = FfsModel.TestCase
+
+
+# ---------------------------------------------------------------- details
+
+@pytest.mark.parametrize("ufs,limit", [(1, 60), (2, 120)])
+def test_symlink_boundary_devices_times(tmp_path, box_of, ufs, limit):
+    from rumptools.formats import ffs_dinode as di
+    from rumptools.formats.ffs_reader import open_path
+    from rumptools.kernel.vfs.vnode import makedev
+    img = make_image(tmp_path / "d.img", 16384, ufs=ufs)
+    b = box_of(img)
+    b.c("symlink", "x" * (limit - 1), "/mnt/fast")
+    b.c("symlink", "y" * limit, "/mnt/slow")
+    b.c("mknod", "/mnt/cdev", 0o020644, makedev(3, 7))
+    b.c("mknod", "/mnt/bdev", 0o060600, makedev(200, 70000))
+    b.put("/mnt/t", b"times")
+    b.c("utimes", "/mnt/t", 1_600_000_000_123_456_789, 1_500_000_000_987_654_321)
+    b.remount()
+    st = dict(zip(("mode", "ino", "dev", "nlink", "uid", "gid", "rdev", "size"),
+                  b.c("lstat", "/mnt/cdev")))
+    assert st["mode"] == 0o020644 and st["rdev"] == makedev(3, 7)
+    assert b.c("lstat", "/mnt/bdev")[6] == makedev(200, 70000)
+    from rumptools.kernel.kern.stat import FIELDS
+    t = dict(zip(FIELDS, b.c("stat", "/mnt/t")))
+    if ufs == 2:
+        assert (t["atime_ns"], t["mtime_ns"]) == (1_600_000_000_123_456_789,
+                                                  1_500_000_000_987_654_321)
+        assert t["birthtime_ns"] <= t["mtime_ns"]
+    else:
+        assert (t["atime_ns"] // 10**9, t["mtime_ns"] // 10**9) == (1_600_000_000,
+                                                                  1_500_000_000)
+    b.unmount()
+    im = open_path(str(img))
+    found = {p: d for p, _, d in im.walk()}
+    assert found[b"/fast"].blocks == 0 and im.readlink(found[b"/fast"]) == b"x" * (limit - 1)
+    assert found[b"/slow"].blocks > 0 and im.readlink(found[b"/slow"]) == b"y" * limit
+    assert di.ftype(found[b"/bdev"]) == di.IFBLK
+    fsck_clean(img)
+
+
+def test_directories_spread_over_groups_files_stay(tmp_path, box_of):
+    img = make_image(tmp_path / "g.img", 32768, ufs=1)
+    b = box_of(img)
+    for i in range(4):
+        b.c("mkdir", "/mnt/d%d" % i, 0o755)
+    from rumptools.formats.ffs_reader import open_path
+    sb = open_path(str(img)).sb
+    groups = {b.c("stat", "/mnt/d%d" % i)[1] // sb.ipg for i in range(4)}
+    assert len(groups) >= 3
+    b.put("/mnt/d2/f", b"1")
+    assert b.c("stat", "/mnt/d2/f")[1] // sb.ipg == b.c("stat", "/mnt/d2")[1] // sb.ipg
+    b.unmount()
+    fsck_clean(img)
+
+
+def test_update_mount_read_only_and_back(tmp_path, box_of):
+    from rumptools.formats.ffs_reader import open_path
+    img = make_image(tmp_path / "u.img", 16384, ufs=2)
+    b = box_of(img)
+    b.put("/mnt/a", b"A" * 5000)
+    b.c("mount", "ffs", "/mnt", MNT_RDONLY | 0x10000, "/dk")
+    assert open_path(str(img)).sb.clean == 1
+    assert b.err("mkdir", "/mnt/x", 0o755) == E.EROFS
+    assert b.get("/mnt/a") == b"A" * 5000
+    b.c("mount", "ffs", "/mnt", 0x10000, "/dk")
+    assert open_path(str(img)).sb.clean == 2
+    b.c("mkdir", "/mnt/x", 0o755)
+    b.unmount()
+    fsck_clean(img)
+
+
+def test_dirty_image_mounts_and_unmount_keeps_it_dirty(tmp_path, box_of):
+    from rumptools.formats.ffs_reader import open_path
+    img = make_image(tmp_path / "dirty.img", 16384, ufs=1)
+    assert open_path(str(img)).sb.clean == 1
+    with open(img, "r+b") as f:
+        f.seek(8192 + 209)
+        f.write(b"\0")
+    b = box_of(img)
+    b.unmount()
+    assert open_path(str(img)).sb.clean == 0     # only fsck may mark it clean
+
+
+def test_getvfsstat_lists_mounts(tmp_path, box_of):
+    img = make_image(tmp_path / "v.img", 16384)
+    b = box_of(img)
+    m = b.c("getvfsstat", 1)
+    assert [(x[11], x[12], x[13]) for x in m] == [("rumpfs", "/", "rumpfs"),
+                                                  ("ffs", "/mnt", "/dk")]
+    assert m[1][9] & 0x1000
+
+
+def test_df_report_format():
+    from rumptools.commands.df import report
+    st = (4096, 512, 15295, 15294, 14530, 3838, 3837, 3837, 1, 0x1000, 255, "ffs", "/mnt", "/dk")
+    assert report([st], environ={}) == (
+        "Filesystem   512-blocks       Used      Avail %Cap Mounted on\n"
+        "/dk               15295          1      14530   0% /mnt\n")
+    out = report([st], iflag=True, unit=1024, environ={})
+    assert out.splitlines()[1] == \
+        "/dk                7647          0       7265   0%        1     3837    0% /mnt"
+    assert report([st], pflag=True, environ={}) == (
+        "Filesystem 512-blocks Used Available Capacity Mounted on\n"
+        "/dk 15295 1 14530 0% /mnt\n")
+    h = report([st], hflag=True, environ={}).splitlines()[1]
+    assert h.split() == ["/dk", "7.5M", "512B", "7.1M", "0%", "/mnt"]
+
+
+def test_mount_listing_format():
+    from rumptools.commands.mount import format_mount
+    assert format_mount((0,) * 9 + (0x1001, 255, "ffs", "/mnt", "/dk")) == \
+        "/dk on /mnt type ffs (local, read-only)"

@@ -6,7 +6,6 @@ The file system reaches its disk only through the device vnode named at
 mount time (a block device: a -d disk or a cgd partition), so its I/O goes
 through the kernel's buffer cache.
 """
-import struct
 
 from ....abi import errnos
 from ....abi.errnos import RumpError
