@@ -167,14 +167,15 @@ def run(o, special, out=None):
         if o["N"]:
             return 0
         if o["F"] and disk.sys is os:
-            st = os.fstat(disk.fd)
-            if o["Z"]:
-                os.ftruncate(disk.fd, 0)
-            if os.fstat(disk.fd).st_size < fssize * secsize or o["Z"]:
-                os.ftruncate(disk.fd, max(st.st_size if not o["Z"] else 0, fssize * secsize))
-        elif fssize * secsize > devsize * secsize:
+            if os.fstat(disk.fd).st_size < fssize * secsize:
+                os.ftruncate(disk.fd, fssize * secsize)
+        elif fssize > devsize:
             raise Fail("%s: file system size %d is larger than the device (%d sectors)"
                        % (special, fssize, devsize))
+        if o["Z"]:
+            zero = bytes(1 << 20)
+            for off in range(0, fssize * secsize, len(zero)):
+                disk.write(off, zero[:min(len(zero), fssize * secsize - off)])
         write = disk.write
         end = fssize * secsize
         write(end - secsize, bytes(secsize))          # the last sector must be writable

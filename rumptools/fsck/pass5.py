@@ -147,3 +147,27 @@ def pass5(st):
     if list(sb.totals()) != total and fix_tot():
         sb.set_totals(*total)
         st.sb_dirty = True
+    check_alternates(st)
+
+
+# what every backup superblock must agree on with the primary
+_GEOMETRY = ("sblkno", "cblkno", "iblkno", "dblkno", "ncg", "bsize", "fsize", "frag",
+             "bmask", "fmask", "bshift", "fshift", "fragshift", "fsbtodb", "sbsize",
+             "nindir", "inopb", "cssize", "cgsize", "ipg", "fpg", "size", "dsize",
+             "csaddr", "magic", "maxsymlinklen", "maxbsize", "sblockloc")
+
+
+def check_alternates(st):
+    """ALTERNATE SUPERBLK(S) ARE INCORRECT: rewrite the backups from the primary."""
+    from rumptools.formats.ffs_superblock import Superblock
+    sb = st.sb
+    bad = []
+    for c in range(sb.ncg):
+        off = sb.cgsblock(c) * sb.fsize
+        alt = Superblock(st.read(off, 1376), sb.endian)
+        if any(getattr(alt, f) != getattr(sb, f) for f in _GEOMETRY):
+            bad.append(off)
+    if bad and st.ask.fix("ALTERNATE SUPERBLK(S) ARE INCORRECT", "SALVAGE", " (SALVAGED)"):
+        raw = sb.pack()
+        for off in bad:
+            st.write(off, raw)

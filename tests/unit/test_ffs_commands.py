@@ -275,3 +275,32 @@ def test_dumpfs_not_ffs(tmp_path):
     junk.write_bytes(bytes(300000))
     r = run("rump.dumpfs", junk)
     assert r.returncode == 1 and "could not find superblock" in r.stderr
+
+
+def test_fsck_refuses_when_the_last_alternate_disagrees(tmp_path, populated):
+    sb = open_path(str(populated)).sb
+    _poke(populated, sb.cgsblock(sb.ncg - 1) * sb.fsize + 188, struct.pack("<i", sb.fpg + 8))
+    r = run("rump.fsck_ffs", "-y", "-f", populated)
+    assert r.returncode == 8 and r.stdout == ("\nBAD SUPER BLOCK: VALUES IN SUPER BLOCK "
+                                              "DISAGREE WITH THOSE IN FIRST ALTERNATE\n")
+
+
+def test_fsck_rewrites_a_bad_middle_alternate(tmp_path):
+    img = tmp_path / "m.img"
+    newfs(img, "-s", "8M")
+    sb = open_path(str(img)).sb
+    _poke(img, sb.cgsblock(1) * sb.fsize + 188, struct.pack("<i", sb.fpg + 8))
+    r = run("rump.fsck_ffs", "-n", "-f", img)
+    assert r.returncode == 2 and "ALTERNATE SUPERBLK(S) ARE INCORRECT\nSALVAGE? no" in r.stdout
+    r = run("rump.fsck_ffs", "-y", "-f", img, check=0)
+    fsck_clean(img)
+
+
+def test_newfs_z_zeroes_and_keeps_a_larger_file(tmp_path):
+    img = tmp_path / "z.img"
+    img.write_bytes(b"\xff" * (10 << 20))
+    newfs(img, "-Z", "-s", "8m")
+    data = img.read_bytes()
+    assert len(data) == 10 << 20 and data[8 << 20:] == b"\xff" * (2 << 20)
+    assert data[:8192] == bytes(8192)
+    fsck_clean(img)

@@ -63,10 +63,10 @@ def test_makefs_images_mount_and_read_back(tmp_path, src, box_of, version, opts,
     assert b.err("mkdir", "/mnt/new", 0o755) == E.EROFS
 
 
-@pytest.mark.parametrize("ufs", [1, 2])
-def test_populate_remount_and_fsck(tmp_path, src, box_of, ufs):
+@pytest.mark.parametrize("ufs,endian", [(1, "<"), (2, "<"), (1, ">"), (2, ">")])
+def test_populate_remount_and_fsck(tmp_path, src, box_of, ufs, endian):
     root, want = src
-    img = make_image(tmp_path / "n.img", 32768, ufs=ufs)
+    img = make_image(tmp_path / "n.img", 32768, ufs=ufs, endian=endian)
     b = box_of(img)
     for rel in sorted(want):
         e = want[rel]
