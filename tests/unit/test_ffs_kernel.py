@@ -491,3 +491,29 @@ def test_mount_listing_format():
     from rumptools.commands.mount import format_mount
     assert format_mount((0,) * 9 + (0x1001, 255, "ffs", "/mnt", "/dk")) == \
         "/dk on /mnt type ffs (local, read-only)"
+
+
+def test_st_blocks_counts_fragments_and_indirect_blocks(tmp_path, box_of):
+    img = make_image(tmp_path / "b.img", 16384, ufs=1)      # fsize 512, bsize 4096
+    b = box_of(img)
+    b.put("/mnt/small", b"x" * 700)
+    assert b.c("stat", "/mnt/small")[9] == 2                  # two 512-byte fragments
+    b.put("/mnt/big", b"y" * (13 * 4096))                     # 13 blocks: one indirect
+    assert b.c("stat", "/mnt/big")[9] == 14 * 8
+    b.put("/mnt/sparse", b"z", offset=1 << 20)                # the last block only
+    assert b.c("stat", "/mnt/sparse")[9] == 2 * 8
+
+
+def test_unlinked_open_file_is_freed_on_last_close(tmp_path, box_of):
+    img = make_image(tmp_path / "o.img", 16384, ufs=2)
+    b = box_of(img)
+    b.put("/mnt/f", b"q" * 100000)
+    before = b.c("statvfs", "/mnt", 0)[3]
+    fd = b.c("open", "/mnt/f", O_RDWR, 0)
+    b.c("unlink", "/mnt/f")
+    assert b.c("pread", fd, 5, 99995) == b"qqqqq"              # still readable
+    assert b.c("statvfs", "/mnt", 0)[3] < before + 100
+    b.c("close", fd)
+    assert b.c("statvfs", "/mnt", 0)[3] >= before + 100000 // 512
+    b.unmount()
+    fsck_clean(img)

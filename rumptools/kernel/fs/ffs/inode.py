@@ -88,8 +88,15 @@ class FfsNode(Vnode):
             self._settime("birthtime", "birthnsec", v)
 
     def stat(self):
-        s = super().stat()
-        return s
+        """st_blocks is the dinode's count of 512-byte units (data and indirect)."""
+        s = list(super().stat())
+        s[9] = self.d.blocks
+        return tuple(s)
+
+    def close(self, flags):
+        """Last close of one open: a file with no names left is freed now."""
+        if self.d.nlink == 0 and self.opencount == 0 and self.fs.nodes.get(self.ino) is self:
+            self.fs.inactive(self)
 
     def update(self):
         """Write the dinode now."""

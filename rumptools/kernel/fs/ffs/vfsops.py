@@ -289,6 +289,10 @@ class Ffs:
 
     def unmount(self):
         if not self.ronly:
+            for node in list(self.nodes.values()):
+                if node.d.nlink == 0 and node.d.mode:
+                    node.opencount = 0          # forced: open files go with the mount
+                    self.inactive(node)
             self.sync()
             if self.sb.clean & fsb.FS_WASCLEAN:
                 self.sb.clean = fsb.FS_ISCLEAN
