@@ -33,6 +33,7 @@ test: deps $(STAMP)
 demo: deps $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/first-server.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/cgd-session.sh
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/ffs-makefs-session.sh
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py
