@@ -304,3 +304,19 @@ def test_newfs_z_zeroes_and_keeps_a_larger_file(tmp_path):
     assert len(data) == 10 << 20 and data[8 << 20:] == b"\xff" * (2 << 20)
     assert data[:8192] == bytes(8192)
     fsck_clean(img)
+
+
+def test_fsck_duplicate_blocks(tmp_path, populated):
+    im, ino_a, a = _entry(populated, b"/a")
+    _, ino_b, b = _entry(populated, b"/b")
+    a.db[0] = b.db[0]                                   # /a now claims /b's first block
+    _poke(populated, im.sb.ino_offset(ino_a), a.pack())
+    r = run("rump.fsck_ffs", "-n", "-f", populated)
+    assert r.returncode == 2
+    assert "** Phase 1b - Rescan For More DUPS" in r.stdout
+    dup_lines = [l for l in r.stdout.splitlines() if " DUP I=" in l]
+    assert {int(l.rsplit("=", 1)[1]) for l in dup_lines} == {ino_a, ino_b}
+    r = run("rump.fsck_ffs", "-y", "-f", populated)
+    assert "REMOVE? yes" in r.stdout and "CLEAR? yes" in r.stdout
+    r = run("rump.fsck_ffs", "-y", "-f", populated)
+    fsck_clean(populated)
