@@ -36,6 +36,8 @@ class Group:
         self.free = unpack_bits(cg.buf[cg.freeoff:cg.freeoff + (sb.fpg + 7) // 8], self.ndblk)
         self.iused = unpack_bits(cg.buf[cg.iusedoff:cg.iusedoff + (sb.ipg + 7) // 8], sb.ipg)
         self.frag = sb.frag
+        self._ones = b"\1" * sb.frag
+        self._zeros = bytes(sb.frag)
         nb, nf, _frsum, _cl, _cs = summarize(self.free, sb.frag, self.ndblk, 0)
         self.nbfree, self.nffree = nb, nf
         self.nifree = sb.ipg - sum(self.iused)
@@ -54,6 +56,19 @@ class Group:
     def set_range(self, start, n, value):
         """Mark frags [start, start+n) (group-relative) free (1) or used (0)."""
         f = self.frag
+        if n == f and start % f == 0 and start + f <= self.ndblk:
+            # a whole block: the common case, without looking at each fragment
+            blk = self.free[start:start + f]
+            if value == 0 and blk == self._ones:
+                self.nbfree -= 1
+                self.free[start:start + f] = self._zeros
+                self.dirty = True
+                return
+            if value == 1 and not any(blk):
+                self.nbfree += 1
+                self.free[start:start + f] = self._ones
+                self.dirty = True
+                return
         b0, b1 = start // f, (start + n - 1) // f
         for b in range(b0, b1 + 1):
             nb, nf = self._contrib(b)

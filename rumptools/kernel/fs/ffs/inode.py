@@ -258,6 +258,7 @@ class FfsFile(FfsNode):
         pos = offset
         fsz = sb.fsize
         run_off, run, run_end = None, [], None     # contiguous pieces, written at once
+        prev = None                                 # the block before, for placement
         try:
             for lbn in range(first, last + 1):
                 want = self._lastfrags(new_size, lbn) if lbn < NDADDR else sb.frag
@@ -273,7 +274,8 @@ class FfsFile(FfsNode):
                         addr = self._grow_block(lbn, eff, new_size)
                 if not addr:
                     whole = lo == bstart and hi - bstart == want * fsz
-                    addr = self._alloc(lbn, want, zero=not whole)
+                    addr = self._alloc(lbn, want, zero=not whole, prev=prev)
+                prev = addr
                 doff = addr * fsz + (lo - bstart)
                 piece = view[lo - offset:hi - offset]
                 if run and run_end == doff:
@@ -299,11 +301,12 @@ class FfsFile(FfsNode):
             fs.dirty_nodes.add(self)
         return n
 
-    def _alloc(self, lbn, nfrags, zero=True):
+    def _alloc(self, lbn, nfrags, zero=True, prev=None):
         """A new block for lbn, zeroed unless the caller fills all of it."""
         fs = self.fs
         sb = fs.sb
-        prev = self.bmap(lbn - 1) if lbn > 0 else 0
+        if prev is None:
+            prev = self.bmap(lbn - 1) if lbn > 0 else 0
         pref = prev + sb.frag if prev else 0
         if nfrags >= sb.frag:
             addr = fs.alloc.alloc_block(self.pref_cg(), pref)
