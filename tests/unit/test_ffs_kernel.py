@@ -517,3 +517,16 @@ def test_unlinked_open_file_is_freed_on_last_close(tmp_path, box_of):
     assert b.c("statvfs", "/mnt", 0)[3] >= before + 100000 // 512
     b.unmount()
     fsck_clean(img)
+
+
+def test_big_files_spread_over_groups_by_maxbpg(tmp_path, box_of):
+    from rumptools.formats.ffs_reader import open_path
+    img = make_image(tmp_path / "s.img", 65536, ufs=2)      # 32 MiB, 4 groups
+    b = box_of(img)
+    b.put("/mnt/big", bytes(12 << 20))
+    b.unmount()
+    im = open_path(str(img))
+    ino = [i for p, i, d in im.walk() if p == b"/big"][0]
+    groups = {im.sb.dtog(a) for _lbn, a, _n in im.blocks(im.inode(ino))}
+    assert len(groups) >= 2
+    fsck_clean(img)

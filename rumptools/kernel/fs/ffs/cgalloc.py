@@ -203,6 +203,15 @@ class Allocator:
                 return base + a
         raise RumpError(errnos.ENOSPC)
 
+    def spread_group(self, start):
+        """The first group from start with at least average free blocks."""
+        n = len(self.groups)
+        avg = self.totals()[1] // n
+        for g in self._groups_from(start % n):
+            if g.nbfree >= max(avg, 1):
+                return g.c
+        return start % n
+
     def alloc_frags(self, n, pref_cg):
         """n < frag fragments inside one block."""
         sb = self.sb

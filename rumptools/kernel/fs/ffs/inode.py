@@ -308,8 +308,14 @@ class FfsFile(FfsNode):
         if prev is None:
             prev = self.bmap(lbn - 1) if lbn > 0 else 0
         pref = prev + sb.frag if prev else 0
+        cg = self.pref_cg()
+        if lbn >= NDADDR and (lbn - NDADDR) % max(1, sb.maxbpg) == 0:
+            # ffs_blkpref: each maxbpg run of a big file starts in the next
+            # group with at least the average number of free blocks
+            cg = fs.alloc.spread_group(cg + lbn // max(1, sb.maxbpg))
+            pref = sb.cgbase(cg) + sb.dblkno
         if nfrags >= sb.frag:
-            addr = fs.alloc.alloc_block(self.pref_cg(), pref)
+            addr = fs.alloc.alloc_block(cg, pref)
         else:
             addr = fs.alloc.alloc_frags(nfrags, self.pref_cg())
         if zero:
