@@ -9,7 +9,8 @@ MANSTAMP := $(MANDIR)/.installed
 .PHONY: install test demo bench soak lint man clean deps generate
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
-DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc
+DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc \
+             makefs:makefs fls:sleuthkit
 
 $(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,7 @@ test: deps $(STAMP) $(MANSTAMP)
 demo: deps $(STAMP) $(MANSTAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/first-server.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/cgd-session.sh
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/ffs-makefs-session.sh
 	@echo; echo '# The manual pages come with the commands: man rump.halt'
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; if command -v man >/dev/null; then \
 		MANPATH="$(CURDIR)/$(MANDIR):$$MANPATH" man -P cat rump.halt; \

@@ -149,6 +149,8 @@ TABLE = (
     _S(275, "lchown", "lchown", "path:path uid:uid gid:gid", "", False,
        "chown without following a final symbolic link"),
     _S(296, "__getcwd", "getcwd", "", "path:path", False, "the working directory"),
+    _S(356, "getvfsstat", "getvfsstat", "flags:flags", "stats:value", False,
+       "statistics of every mounted file system, in mount order (a list of statvfs)"),
     _S(357, "statvfs1", "statvfs", "path:path flags:flags", "buf:statvfs", False, "file system statistics"),
     _S(358, "fstatvfs1", "fstatvfs", "fd:fd flags:flags", "buf:statvfs", False,
        "file system statistics of an open file"),

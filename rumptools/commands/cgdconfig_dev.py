@@ -8,6 +8,7 @@ that fails it is unconfigured again before the command exits, and nothing
 is ever written to the disk.  `ctx.client` connects on first use, so usage
 errors and missing host files are reported without a server.
 """
+from ..formats.ffs_superblock import SBLOCKSEARCH
 from ..abi import cgdioctl, errnos
 from ..abi.syscalls import O_RDONLY, O_RDWR
 from ._diskio import OpenError, opendisk
@@ -18,7 +19,7 @@ from .cgdconfig_keys import (Fail, Usage, derive, forget_shared, load_params,
 SIZE_MAX = (1 << 64) - 1            # how cgdconfig prints "no blocksize"
 SCANSIZE = 8192                     # disklabel, mbr and gpt look in here
 SBLOCKSIZE = 8192
-FFS_SUPERBLOCKS = (65536, 8192, 0, 262144)
+FFS_SUPERBLOCKS = SBLOCKSEARCH
 
 
 def _warn(msg):

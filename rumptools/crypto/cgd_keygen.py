@@ -25,6 +25,7 @@ import subprocess
 import time
 from typing import Callable
 
+from rumptools.formats import ffs_superblock
 from rumptools.formats.cgdparams import (DEFAULT_KEYLEN, IVMETHODS, KEYLENGTHS,
                                          VERIFY_METHODS, KeyGen, Params,
                                          check_params)
@@ -41,10 +42,8 @@ CALIBRATE_MIN_US = 30_000
 CALIBRATE_SALT_BITS = 128
 
 # verify(): how much of the decrypted cgd it may look at.
-FFS_SUPERBLOCKS = (65536, 8192, 0, 262144)
-FFS_MAGIC_OFFSET = 1372
-FFS_MAGICS = {m.to_bytes(4, e) for m in (0x011954, 0x19540119)
-              for e in ("little", "big")}
+FFS_SUPERBLOCKS = ffs_superblock.SBLOCKSEARCH
+FFS_MAGIC_OFFSET = ffs_superblock.MAGIC_OFFSET
 GPT_SECTOR_SIZES = (512, 1024, 2048, 4096)
 DISKLABEL_AREA = 8192
 VERIFY_READ_BYTES = 256 * 1024 + 1380
@@ -309,8 +308,10 @@ def verify(method: str, first_bytes: bytes, secsize: int = 512) -> bool:
                 return True
         return False
     if method == "ffs":
-        return any(data[off + FFS_MAGIC_OFFSET:off + FFS_MAGIC_OFFSET + 4]
-                   in FFS_MAGICS for off in FFS_SUPERBLOCKS)
+        # as NetBSD's cgdconfig: a UFS1 or UFS2 magic, either byte order,
+        # at one of the places the kernel looks for a superblock
+        return any(ffs_superblock.magic_endian(data, off + FFS_MAGIC_OFFSET)
+                   for off in FFS_SUPERBLOCKS)
     if method == "disklabel":
         from rumptools.formats.disklabel import find_label
         return find_label(data[:DISKLABEL_AREA]) is not None

@@ -98,6 +98,7 @@
 #define RUMPSP_SYS_modctl 246
 #define RUMPSP_SYS_lchown 275
 #define RUMPSP_SYS___getcwd 296
+#define RUMPSP_SYS_getvfsstat 356
 #define RUMPSP_SYS_statvfs1 357
 #define RUMPSP_SYS_fstatvfs1 358
 #define RUMPSP_SYS___getdents30 390
@@ -372,7 +373,7 @@
 
 #define RUMPSP_MAXARGS 5
 #define RUMPSP_MAXRESULTS 3
-#define RUMPSP_NSYSCALLS 65
+#define RUMPSP_NSYSCALLS 66
 
 struct rumpsp_param {
 	uint8_t type;		/* RUMPSP_T_* */
@@ -511,6 +512,9 @@ static const struct rumpsp_syscall rumpsp_syscalls[RUMPSP_NSYSCALLS]
 	{296, "__getcwd", "getcwd", 0, 1, 0,
 	    {{0, 0, -1}},
 	    {{RUMPSP_T_PATH, 0, -1}}},
+	{356, "getvfsstat", "getvfsstat", 1, 1, 0,
+	    {{RUMPSP_T_FLAGS, 0, -1}},
+	    {{RUMPSP_T_VALUE, 0, -1}}},
 	{357, "statvfs1", "statvfs", 2, 1, 0,
 	    {{RUMPSP_T_PATH, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}},
 	    {{RUMPSP_T_STATVFS, 0, -1}}},

@@ -13,6 +13,12 @@ EXAMPLES = os.path.join(HERE, "..", "..", "examples")
                          "second level name 'generic' in 'vfs.generic.fstypes' is invalid"]),
     ("cgd-session.sh", ["195+1 records in", "rump.dd: /dk: Device busy",
                         "ok: partition e differs from the plaintext", "0c38000"]),
+    ("ffs-makefs-session.sh", ["32, 7200, 14368, 21536,",
+                               "/dk               13423          0      12752   0%        1"
+                               "     6781    0% /mnt",
+                               "/dk on /mnt type ffs (local)",
+                               "** File system is clean; not checking",
+                               "ok: nethack.img holds the tree and is clean"]),
 ])
 def test_example(script, expect, rumpenv):
     env = dict(rumpenv, RUMPTOOLS_CGD_CALIBRATE_US="50000")

@@ -117,5 +117,5 @@ def test_m_failure(tmp_path, rumpenv):
 def test_rump_allserver_has_everything_available(servers):
     h = servers(server="rump_allserver")
     names = {line.split()[0] for line in h.run("rump.modstat").stdout.decode().splitlines()[1:]}
-    assert {"rump", "sysproxy", "vfs", "cgd", "crypto", "disk", "dev"} <= names
-    assert h.run("rump.sysctl", "-n", "vfs.generic.fstypes").stdout == b"rumpfs\n"
+    assert {"rump", "sysproxy", "vfs", "cgd", "crypto", "disk", "dev", "ffs"} <= names
+    assert h.run("rump.sysctl", "-n", "vfs.generic.fstypes").stdout == b"ffs rumpfs\n"

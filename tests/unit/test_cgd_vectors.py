@@ -560,3 +560,21 @@ def test_verify_disklabel_with_the_real_scanner():
     buf[512:512 + len(label)] = label
     assert kgm.verify("disklabel", buf)
     assert not kgm.verify("disklabel", os.urandom(kgm.VERIFY_READ_BYTES))
+
+
+@pytest.mark.parametrize("ufs", [1, 2])
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_verify_ffs_finds_a_real_newfs_superblock(ufs, endian):
+    """verify_method ffs on what rump.newfs writes (through the FFS superblock
+    module), and not on the same disk decrypted with a wrong key."""
+    from rumptools.formats import ffs_geometry, ffs_mkfs
+    g = ffs_geometry.compute(ffs_geometry.Params(8192, ufs=ufs, endian=endian))
+    g.endian = endian
+    img = bytearray(8192 * 512)
+
+    def write(off, data):
+        img[off:off + len(data)] = data
+    ffs_mkfs.build(g, write, 1e9, os.urandom)
+    assert kgm.verify("ffs", bytes(img[:kgm.VERIFY_READ_BYTES]))
+    garbled = bytes(b ^ 0x5A for b in img[:kgm.VERIFY_READ_BYTES])
+    assert not kgm.verify("ffs", garbled)

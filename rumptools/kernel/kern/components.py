@@ -46,7 +46,7 @@ REGISTRY = {e.name: e for e in (
     _E("rumpdev_vnd", "driver", ("rumpdev_disk", "rumpdev", "rumpvfs"), None),
     _E("rumpdev_wscons", "driver", ("rumpdev", "rumpvfs"), None),
     # file systems
-    _E("rumpfs_ffs", "vfs", ("rumpvfs", "rumpdev_disk", "rumpdev"), None),
+    _E("rumpfs_ffs", "vfs", ("rumpvfs",), _K + "fs.ffs.component"),
     _E("rumpfs_nfs", "vfs", ("rumpvfs", "rumpnet_netinet", "rumpnet_net", "rumpnet"), None),
     _E("rumpfs_nfsserver", "vfs", ("rumpfs_nfs", "rumpnet_local"), None),
 ) + tuple(_E("rumpfs_" + fs, "vfs", ("rumpvfs",), None) for fs in (

@@ -10,7 +10,7 @@ attach context), `etfs` (register a host file, rump_server -d) and
 from ..dev import bufcache
 from ..dev.mem import MEM_MAJOR, MINOR_NULL, MINOR_ZERO, MemDriver
 from ..kern.module import Component
-from . import sys_names, sys_vfs, sysctl_vfs
+from . import sys_getvfsstat, sys_names, sys_vfs, sysctl_vfs
 from .mount import MountTable
 from .namei import VFS
 from .rumpfs import Rumpfs, mount_rumpfs
@@ -59,6 +59,7 @@ def _attach(ctx):
     sysctl_vfs.attach(ctx, vfs, cache)
     ctx.add_syscalls(sys_vfs.syscalls)
     ctx.add_syscalls(sys_names.syscalls)
+    ctx.add_syscalls(sys_getvfsstat.syscalls)
     ctx.add_sync_hook(lambda: sync_all(vfs))
     ctx.add_shutdown_hook(lambda: unmount_all(vfs))
 

@@ -5,6 +5,8 @@ _fsids = itertools.count(0x500)
 
 MNT_RDONLY = 0x1
 MNT_FORCE = 0x80000
+MNT_LOCAL = 0x1000
+MNT_UPDATE = 0x10000
 
 
 class Mount:
@@ -31,6 +33,12 @@ class Mount:
 
     def sync(self):
         """Write everything this file system holds to its backing store."""
+
+    def update(self, flags):
+        """mount -u: change flags of a mounted file system (EOPNOTSUPP here)."""
+        from ...abi import errnos
+        from ...abi.errnos import RumpError
+        raise RumpError(errnos.EOPNOTSUPP)
 
     def unmount(self, force):
         """Last chance to flush; raise EBUSY to refuse."""

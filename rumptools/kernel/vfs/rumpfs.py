@@ -19,7 +19,7 @@ import itertools
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ..kern.membudget import ENTRY_COST, NODE_COST
-from .mount import Mount
+from .mount import MNT_LOCAL, Mount
 from .specfs import SpecOps
 from .vnode import DT, VBLK, VCHR, VDIR, VFIFO, VLNK, VREG, VSOCK, Vnode
 
@@ -318,7 +318,7 @@ class RumpfsMount(Mount):
         free = budget.free
         files, ffree = budget.limit // NODE_COST, free // NODE_COST
         return (bsize, bsize, budget.limit // bsize, free // bsize, free // bsize, files, ffree, ffree,
-                self.fsid, self.flags, 511, self.fstype, self.path, self.source)
+                self.fsid, self.flags | MNT_LOCAL, 511, self.fstype, self.path, self.source)
 
     def unmount(self, force):
         """Give the whole tree's charges back, unless a forced unmount leaves it in use."""
