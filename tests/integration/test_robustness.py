@@ -175,10 +175,16 @@ CLIENT_THAT_SLEEPS = textwrap.dedent("""
 def busy_threads(path):
     """Sysproxy threads that belong to clients: readers and calls asleep."""
     c = spclient.Client(spurl.parse("unix://" + path), "probe").connect()
+    def read(name):
+        return c.sysctl(name, SYSCTL_READ, None)[1]
     try:
-        readers = c.sysctl("kern.sysproxy.threads", SYSCTL_READ, None)[1] - \
-            c.sysctl("kern.sysproxy.workers", SYSCTL_READ, None)[1]
-        return readers + c.sysctl("kern.sysproxy.sleeping", SYSCTL_READ, None)[1]
+        for _ in range(50):     # two reads of a pool that may be retiring an idle worker: agree first
+            w1, threads, w2 = read("kern.sysproxy.workers"), read("kern.sysproxy.threads"), \
+                read("kern.sysproxy.workers")
+            if w1 == w2:
+                break
+            time.sleep(0.02)
+        return threads - w2 + read("kern.sysproxy.sleeping")
     finally:
         c.disconnect()
 
