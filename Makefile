@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
 DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux gcc:gcc
 
-$(STAMP): pyproject.toml
+# the C sources of the hijack library are built by pip (setup.py): a change rebuilds
+$(STAMP): pyproject.toml setup.py $(wildcard rumptools/hijack/*.c rumptools/hijack/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
@@ -48,4 +49,4 @@ man:
 	for f in man/*.[1-9]; do mandoc -T lint -W warning $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info rumptools/hijack/librumphijack.so
