@@ -1,0 +1,205 @@
+"""librumphijack: the build, the rumphijack command, start-up, the RUMPHIJACK grammar,
+errno mapping and several threads over one connection."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from .hijackkit import LIB, header_sha256, ok, require_library, run, server, sysctl  # noqa: F401 (fixture)
+
+
+def test_library_is_built_from_the_current_header():
+    """The header hash compiled into the library is the checked-in header's: a library
+    left from an older syscall table (or a header edited by hand) fails here."""
+    with open(require_library(), "rb") as f:
+        data = f.read()
+    assert b"rumphijack-header-sha256=" + header_sha256().encode() in data
+
+
+def test_rumphijack_path(rumpenv):
+    r = subprocess.run(["rumphijack", "--path"], env=rumpenv, capture_output=True, text=True)
+    assert r.returncode == 0
+    assert r.stdout.strip() == LIB and os.path.isabs(LIB)
+
+
+@pytest.mark.parametrize("args", [[], ["--path", "ls"]])
+def test_rumphijack_usage(rumpenv, args):
+    r = subprocess.run(["rumphijack"] + args, env=rumpenv, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr.startswith("Usage: rumphijack --path\n")
+
+
+def test_rumphijack_runs_a_command(server):
+    ok(server, ["mkdir", "/rump/viacmd"])
+    env = dict(server.env)
+    env.pop("LD_PRELOAD", None)
+    r = subprocess.run(["rumphijack", "ls", "/rump"], env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "viacmd" in r.stdout.split()
+    r = subprocess.run(["rumphijack", "no-such-program-xyz"], env=env, capture_output=True, text=True)
+    assert r.returncode == 127 and "no-such-program-xyz" in r.stderr
+
+
+def test_unset_server_is_the_tutorials_message(rumpenv):
+    env = dict(rumpenv, LD_PRELOAD=require_library())
+    env.pop("RUMP_SERVER", None)
+    r = subprocess.run(["python3", "-c", 'print("Hello, rump!")'], env=env, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr == "python3: rumpclient init: No such file or directory\n"
+    assert r.stdout == ""
+
+
+def test_unreachable_server(rumpenv, tmp_path):
+    env = dict(rumpenv, LD_PRELOAD=require_library(), RUMP_SERVER="unix://%s/none" % tmp_path)
+    r = subprocess.run(["true"], env=env, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr == "true: rumpclient init: No such file or directory\n"
+    env["RUMP_SERVER"] = "bogus"
+    r = subprocess.run(["true"], env=env, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr == "rump_sp: invalid locator ``bogus''\ntrue: rumpclient init: Invalid argument\n"
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("path=rump", "hijack path specifier must begin with ``/''"),
+    ("path=/", "invalid hijack prefix: /"),
+    ("path=//", None),                   # all slashes: the whole namespace
+    ("path=/a/", "hijack prefix may end in slash only if pure slash, gave /a/"),
+    ("blanket=/dev/:/x", "invalid blanket specifier /dev/"),
+    ("blanket=/dev::/x", "invalid blanket specifier /dev::/x"),
+    ("socket=inet:bogus", "invalid socket specifier bogus"),
+    ("socket=all:noinet:nolocal", None),
+    ("vfs=all:nofhcalls", None),
+    ("vfs=nfs", "invalid vfscall specifier nfs"),
+    ("sysctl=maybe", "sysctl value should be y(es)/n(o), gave: maybe"),
+    ("sysctl", None),
+    ("sysctl=Tottakai", None),
+    ("modctl=no", None),
+    ("modctl=perhaps", "modctl value should be y(es)/n(o), gave: perhaps"),
+    ("fdoff=-1", "fdoff must not be negative"),
+    ("fdoff=2", "fdoff out of range"),
+    ("fdoff=12x", 'invalid fdoff specifier "12x"'),
+    ("fdoff=300", None),
+    ("bogus=1", "invalid hijack specifier name in bogus=1"),
+    ("path", "invalid hijack specifier: path"),
+    ("pa=/rump,sock=inet", None),       # names are prefixes, as in NetBSD
+    ("", None),                          # set but empty: nothing hijacked
+])
+def test_grammar(server, spec, message):
+    r = run(server, ["true"], RUMPHIJACK=spec)
+    if message is None:
+        assert r.returncode == 0, r.stderr
+        assert r.stderr == b""
+    else:
+        assert r.returncode == 1
+        assert r.stderr.decode() == "true: %s\n" % message
+
+
+def test_empty_spec_hijacks_nothing_and_prefix_moves(server):
+    ok(server, ["mkdir", "/rump/x"])
+    r = run(server, ["ls", "/rump"], RUMPHIJACK="")
+    assert r.returncode != 0 and b"No such file or directory" in r.stderr
+    assert ok(server, ["ls", "/k"], RUMPHIJACK="path=/k").split() == [b"dev", b"x"]
+
+
+def test_blanket_passes_the_path_unchanged(server):
+    ok(server, ["mkdir", "/rump/bl", "/rump/bl/inner"])
+    out = ok(server, ["ls", "/bl"], RUMPHIJACK="path=/rump,blanket=/bl")
+    assert out.split() == [b"inner"]
+
+
+def test_fdoff_moves_descriptors(server):
+    script = "import os; fd = os.open('/rump/f', os.O_CREAT | os.O_WRONLY); print(fd)"
+    assert int(ok(server, ["python3", "-c", script])) >= 128
+    assert int(ok(server, ["python3", "-c", script], RUMPHIJACK="path=/rump,fdoff=300")) >= 300
+
+
+@pytest.mark.parametrize("value, message", [
+    ("sometimes", "RUMPHIJACK_RETRYCONNECT must be keyword or integer, got: sometimes\n"),
+    ("0", "RUMPHIJACK_RETRYCONNECT must be keyword or integer, got: 0\n"),
+    ("-5", "RUMPHIJACK_RETRYCONNECT must be keyword or integer, got: -5\n"),
+])
+def test_retryconnect_invalid(server, value, message):
+    r = run(server, ["true"], RUMPHIJACK_RETRYCONNECT=value)
+    assert r.returncode == 1 and r.stderr.decode() == message
+
+
+@pytest.mark.parametrize("value", ["inftime", "once", "die", "30"])
+def test_retryconnect_valid(server, value):
+    r = run(server, ["true"], RUMPHIJACK_RETRYCONNECT=value)
+    assert r.returncode == 0 and r.stderr == b""
+
+
+ERRNOS = textwrap.dedent("""
+    import errno, os
+    def code(f, *a):
+        try:
+            f(*a)
+        except OSError as e:
+            return errno.errorcode[e.errno]
+        return "ok"
+    os.mkdir("/rump/d")
+    os.mkdir("/rump/d/sub")
+    print(code(os.stat, "/rump/nonexistent"), code(os.mkdir, "/rump/d"), code(os.rmdir, "/rump/d"),
+          code(os.open, "/rump/d/sub/x/y", os.O_RDONLY), code(os.unlink, "/rump/d"),
+          code(os.readlink, "/rump/d"), code(os.rename, "/rump/d", "/tmp/elsewhere"),
+          code(os.getxattr, "/rump/d", "user.x"), code(os.read, 999, 1))
+""")
+
+
+def test_errors_are_linux_numbers(server):
+    """NetBSD's ENOTEMPTY is 66, Linux's 39; EPERM on unlink of a directory; EXDEV across kernels."""
+    words = ok(server, ["python3", "-c", ERRNOS]).decode().split()
+    assert words == ["ENOENT", "EEXIST", "ENOTEMPTY", "ENOENT", "EPERM", "EINVAL", "EXDEV", "ENOTSUP", "EBADF"]
+
+
+THREADS = textwrap.dedent("""
+    import os, threading
+    errors = []
+    def work(n):
+        try:
+            for i in range(200):
+                p = "/rump/t%d_%d" % (n, i % 5)
+                fd = os.open(p, os.O_CREAT | os.O_RDWR | os.O_TRUNC, 0o644)
+                data = ("%d:%d" % (n, i)).encode() * 50
+                os.write(fd, data)
+                os.lseek(fd, 0, 0)
+                assert os.read(fd, 100000) == data
+                assert os.fstat(fd).st_size == len(data)
+                os.close(fd)
+        except Exception as e:
+            errors.append(repr(e))
+    ts = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    print(errors or "ok", len(os.listdir("/rump")))
+""")
+
+
+def test_threads_share_one_connection(server):
+    before = sysctl(server, "kern.nprocs")
+    out = ok(server, ["python3", "-c", THREADS], timeout=120).decode().split()
+    assert out == ["ok", str(8 * 5 + 1)]           # the files and dev
+    assert sysctl(server, "kern.nprocs") == before
+
+
+SLEEPER = textwrap.dedent("""
+    import os, threading, time
+    # one thread blocks in a kernel pipe read while others keep calling
+    r, w = os.pipe()         # a host pipe to start with
+    os.mkdir("/rump/busy")
+    done = []
+    def other():
+        for i in range(100):
+            os.stat("/rump/busy")
+        done.append(1)
+    t = threading.Thread(target=other)
+    t.start(); t.join(20)
+    print("others", len(done))
+""")
+
+
+def test_calls_go_on_beside_each_other(server):
+    assert ok(server, ["python3", "-c", SLEEPER]).split() == [b"others", b"1"]
