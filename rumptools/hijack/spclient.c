@@ -621,12 +621,50 @@ server_request(int type, int arg)
 		syscall(SYS_kill, syscall(SYS_getpid), netbsd_to_linux[arg]);
 }
 
+/*
+ * The reader's buffer: one recv usually brings a whole reply (header and
+ * body), so a call costs one send and one receive.  Only the thread in the
+ * reader role touches it; a new connection empties it.
+ */
+static char rbuf[65536];
+static size_t rpos, rlen;
+
+static int
+buffered_read(int fd, char *p, size_t n)
+{
+	size_t take = rlen - rpos < n ? rlen - rpos : n;
+	memcpy(p, rbuf + rpos, take);
+	rpos += take;
+	p += take;
+	n -= take;
+	if (n >= sizeof(rbuf))
+		return read_all(fd, p, n);	/* big bodies go straight to their buffer */
+	while (n) {
+		ssize_t got = raw_read(fd, rbuf, sizeof(rbuf));
+		if (got == 0)
+			return ECONNRESET;
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		rpos = 0;
+		rlen = got;
+		take = rlen < n ? rlen : n;
+		memcpy(p, rbuf, take);
+		rpos = take;
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
 /* read one frame; 0 or an errno (the connection is then unusable) */
 static int
 read_frame(int fd, uint64_t *reqno, int *cls, int *type, int *arg, char **body, size_t *len)
 {
 	char h[RUMPSP_HEADER_SIZE];
-	int e = read_all(fd, h, sizeof(h));
+	int e = buffered_read(fd, h, sizeof(h));
 	if (e)
 		return e;
 	uint64_t flen = get_u64(h);
@@ -642,7 +680,7 @@ read_frame(int fd, uint64_t *reqno, int *cls, int *type, int *arg, char **body, 
 		*body = malloc(*len);
 		if (*body == NULL)
 			return ENOMEM;
-		e = read_all(fd, *body, *len);
+		e = buffered_read(fd, *body, *len);
 		if (e) {
 			free(*body);
 			*body = NULL;
@@ -811,6 +849,7 @@ static void
 set_sock(int fd)
 {
 	pthread_mutex_lock(&sp_lock);
+	rpos = rlen = 0;
 	sock = fd;
 	generation++;
 	pthread_mutex_unlock(&sp_lock);
@@ -1047,6 +1086,7 @@ sp_after_fork_reset(void)
 		slots[i].done = 0;
 	}
 	reading = 0;
+	rpos = rlen = 0;
 }
 
 void
