@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -203,3 +204,76 @@ SLEEPER = textwrap.dedent("""
 
 def test_calls_go_on_beside_each_other(server):
     assert ok(server, ["python3", "-c", SLEEPER]).split() == [b"others", b"1"]
+
+
+def test_tcp_server(servers):
+    import socket as so
+    s = so.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    h = servers("-lrumpvfs", name="tcp")
+    # the unix server above is not used: a second one on TCP, stopped with the first's fixture
+    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "rump_server"), "-lrumpvfs",
+                        "tcp://127.0.0.1:%d/" % port], cwd=h.workdir, env=h.env, capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    out = ok(h, ["sh", "-c", "mkdir /rump/overtcp && ls /rump"], RUMP_SERVER="tcp://127.0.0.1:%d/" % port)
+    assert out.split() == [b"dev", b"overtcp"]
+    assert b"overtcp" not in ok(h, ["ls", "/rump"])       # a different kernel from the unix one
+
+
+DAEMON = textwrap.dedent("""
+    import ctypes, os, sys, time
+    os.mkdir("/rump/d")
+    fd = os.open("/rump/d/log", os.O_CREAT | os.O_WRONLY, 0o644)
+    libc = ctypes.CDLL(None)
+    if libc.daemon(1, 0) != 0:
+        sys.exit(5)
+    # the daemon: parent gone, its kernel process claimed by cookie, the descriptor kept
+    os.write(fd, b"daemon %d" % os.getpid())
+    pid = os.fork()
+    if pid == 0:
+        os.write(fd, b" child")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    os.write(fd, b" done")
+""")
+
+
+def test_daemon_that_forks(server):
+    ok(server, ["python3", "-c", DAEMON])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        out = run(server, ["cat", "/rump/d/log"]).stdout
+        if out.endswith(b" done"):
+            break
+        time.sleep(0.1)
+    assert out.startswith(b"daemon ") and out.endswith(b" child done")
+
+
+MIXED = textwrap.dedent("""
+    import os, select
+    r, w = os.pipe()
+    fd = os.open("/rump/sel", os.O_CREAT | os.O_RDWR, 0o644)
+    got = select.select([r, fd], [], [], 5)[0]
+    print(fd >= 128, got == [fd])
+    os.write(w, b"x")
+    print(sorted(select.select([r, fd], [], [], 5)[0]) == sorted([r, fd]))
+    p = select.poll()
+    p.register(r, select.POLLIN)
+    p.register(fd, select.POLLIN)
+    print(sorted(f for f, ev in p.poll(5000)) == sorted([r, fd]))
+    os.read(r, 1)
+    print([f for f, ev in p.poll(0)] == [fd])
+""")
+
+
+def test_select_and_poll_mix_host_and_rump(server):
+    assert ok(server, ["python3", "-c", MIXED]).split() == [b"True"] * 5
+
+
+def test_dash_vfork_and_posix_spawn_keep_the_kernel_process(server):
+    out = ok(server, ["sh", "-c", "mkdir /rump/v && cd /rump/v && echo a > f && cat f && "
+                                  "python3 -c 'import subprocess; "
+                                  "print(subprocess.run([\"cat\", \"f\"], capture_output=True, close_fds=False).stdout)'"])
+    assert out == b"a\nb'a\\n'\n"
