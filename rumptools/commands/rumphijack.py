@@ -5,7 +5,6 @@ command, runs it with the library added in front of LD_PRELOAD (the
 environment's RUMP_SERVER and RUMPHIJACK are passed on unchanged).
 """
 import os
-import sys
 
 import click
 

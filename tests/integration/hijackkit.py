@@ -85,8 +85,3 @@ def host_tree(top):
     r = subprocess.run([sys.executable, "-c", DIGEST, top], capture_output=True, check=True)
     return json.loads(r.stdout)
 
-
-@pytest.fixture
-def server(servers):
-    """A server with file systems (the hijack tests' default)."""
-    return servers("-lrumpvfs")

@@ -8,7 +8,13 @@ import time
 
 import pytest
 
-from .hijackkit import LIB, header_sha256, ok, require_library, run, server, sysctl  # noqa: F401 (fixture)
+from .hijackkit import LIB, header_sha256, ok, require_library, run, sysctl
+
+
+@pytest.fixture
+def server(servers):
+    """A server with file systems."""
+    return servers("-lrumpvfs")
 
 
 def test_library_is_built_from_the_current_header():

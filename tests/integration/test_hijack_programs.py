@@ -8,7 +8,13 @@ import textwrap
 
 import pytest
 
-from .hijackkit import host_tree, ok, run, rump_tree, server  # noqa: F401 (fixture)
+from .hijackkit import host_tree, ok, run, rump_tree
+
+
+@pytest.fixture
+def server(servers):
+    """A server with file systems."""
+    return servers("-lrumpvfs")
 
 SRC = "/usr/share/doc/bash"
 

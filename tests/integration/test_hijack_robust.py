@@ -4,14 +4,19 @@ that does not touch the kernel behaves exactly as without the library."""
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 
 import pytest
 
-from .hijackkit import hijacked_env, ok, run, server, sysctl  # noqa: F401 (fixture)
+from .hijackkit import hijacked_env, ok, run, sysctl
 from ..conftest import cmd, wait_for_socket
+
+
+@pytest.fixture
+def server(servers):
+    """A server with file systems."""
+    return servers("-lrumpvfs")
 
 
 def settle(server, name, want, timeout=15.0):
