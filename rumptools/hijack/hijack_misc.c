@@ -13,7 +13,8 @@
  *    ENOTSOCK;
  *  - poll and select: rump files are always ready (the kernel's files never
  *    block); with host descriptors too, the host is asked without waiting
- *    when a rump one is ready, else with the caller's timeout.
+ *    when a rump one is ready, else with the caller's timeout; epoll_ctl
+ *    refuses rump descriptors with EPERM, as Linux does for files.
  * No state of its own.
  */
 #include "hijack.h"
@@ -22,6 +23,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
@@ -359,4 +361,21 @@ pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts, co
 	if (!hj_ready || !any_rump(nfds, r, w, x))
 		return H(pselect)(nfds, r, w, x, ts, mask);
 	return select_via_poll(nfds, r, w, x, ts, mask);
+}
+
+/* ------------------------------------------------------------ epoll */
+
+HOSTFN(int, epoll_ctl, (int, int, int, struct epoll_event *))
+
+/*
+ * A rump descriptor cannot join a host epoll set.  The kernel's descriptors
+ * are files, which Linux's epoll refuses with EPERM too, and programs that
+ * use epoll (Python's selectors among them) already handle that.
+ */
+int
+epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	if (hj_rumpfd(fd) >= 0 || hj_rumpfd(epfd) >= 0)
+		return hj_err(EPERM);
+	return H(epoll_ctl)(epfd, op, fd, ev);
 }

@@ -283,3 +283,11 @@ def test_dash_vfork_and_posix_spawn_keep_the_kernel_process(server):
                                   "python3 -c 'import subprocess; "
                                   "print(subprocess.run([\"cat\", \"f\"], capture_output=True, close_fds=False).stdout)'"])
     assert out == b"a\nb'a\\n'\n"
+
+
+def test_epoll_refuses_rump_files_as_linux_does_files(server):
+    script = ("import os, select; e = select.epoll(); fd = os.open('/rump/ep', os.O_CREAT | os.O_RDWR)\n"
+              "try:\n    e.register(fd, select.EPOLLIN)\nexcept OSError as x:\n    print(x.strerror)\n"
+              "r, w = os.pipe(); e.register(r, select.EPOLLIN); os.write(w, b'x'); print(e.poll(5))")
+    out = ok(server, ["python3", "-c", script]).decode().splitlines()
+    assert out[0] == "Operation not permitted" and out[1].startswith("[(")
