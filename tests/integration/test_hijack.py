@@ -291,3 +291,39 @@ def test_epoll_refuses_rump_files_as_linux_does_files(server):
               "r, w = os.pipe(); e.register(r, select.EPOLLIN); os.write(w, b'x'); print(e.poll(5))")
     out = ok(server, ["python3", "-c", script]).decode().splitlines()
     assert out[0] == "Operation not permitted" and out[1].startswith("[(")
+
+
+MORE = textwrap.dedent("""
+    import ctypes, fcntl, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    os.mkdir("/rump/more")
+    print(os.pathconf("/rump/more", "PC_NAME_MAX"))
+    t = ctypes.create_string_buffer(b"/rump/more/tmpXXXXXX")
+    fd = libc.mkstemp(t)
+    print(fd >= 128, os.path.basename(t.value.decode())[:3], len(t.value), os.stat(t.value).st_mode & 0o777 == 0o600)
+    d = ctypes.create_string_buffer(b"/rump/more/dirXXXXXX")
+    print(libc.mkdtemp(d) != 0, os.path.isdir(d.value))
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.lockf(fd, os.F_LOCK, 0)
+    os.sync()
+    # getdents64 straight from the C library, as programs that skip readdir do
+    dfd = os.open("/rump/more", os.O_RDONLY | os.O_DIRECTORY)
+    buf = ctypes.create_string_buffer(100)       # room for about two records at a time
+    names, rounds = [], 0
+    while rounds < 20:
+        n = libc.getdents64(dfd, buf, 100)
+        if n <= 0:
+            break
+        off = 0
+        while off < n:
+            reclen = int.from_bytes(buf.raw[off + 16:off + 18], "little")
+            names.append(buf.raw[off + 19:off + reclen].split(b"\\0")[0].decode())
+            off += reclen
+        rounds += 1
+    print(sorted(names) == sorted([".", ".."] + os.listdir("/rump/more")), rounds > 1)
+""")
+
+
+def test_pathconf_mkstemp_locks_getdents64(server):
+    out = ok(server, ["python3", "-c", MORE]).decode().split()
+    assert out == ["511", "True", "tmp", "20", "True", "True", "True", "True", "True"]
