@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: install test demo bench lint man clean deps generate
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
-DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux gcc:gcc
+DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux gcc:gcc cpio:cpio
 
 # the C sources of the hijack library are built by pip (setup.py): a change rebuilds
 $(STAMP): pyproject.toml setup.py $(wildcard rumptools/hijack/*.c rumptools/hijack/*.h)

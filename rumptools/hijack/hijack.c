@@ -1208,7 +1208,8 @@ hj_state_env(char *dup2info, size_t n1, char *rumpfdlist, size_t n2)
 {
 	size_t o = snprintf(dup2info, n1, "RUMPHIJACK__DUP2INFO=");
 	for (int i = 0; i < HJ_NALIAS && o + 24 < n1; i++)
-		if (aliases[i])
+		/* a close-on-exec alias ends with the exec: its placeholder goes */
+		if (aliases[i] && !(syscall(SYS_fcntl, i, F_GETFD) & FD_CLOEXEC))
 			o += snprintf(dup2info + o, n1 - o, "%s%d:%d", o > 21 ? "," : "", i, aliases[i] - 1);
 	o = snprintf(rumpfdlist, n2, "RUMPHIJACK__RUMPFDS=");
 	int first = 1;

@@ -118,6 +118,19 @@ def test_tar_both_ways(server, tmp_path):
     assert rump_tree(server, "/rump/y/bash") == host_tree(SRC)
 
 
+def test_cpio_both_ways(server, tmp_path):
+    need("cpio")
+    # out of the host into an archive in the kernel, unpacked inside the kernel
+    ok(server, "cd /usr/share/doc && find bash | cpio -o -H newc > /rump/a.cpio 2>/dev/null")
+    ok(server, "mkdir /rump/c && cd /rump/c && cpio -i -d < /rump/a.cpio 2>/dev/null")
+    assert rump_tree(server, "/rump/c/bash") == host_tree(SRC)
+    # out of the kernel, unpacked on the host
+    ok(server, "cd /rump/c && find bash | cpio -o -H newc 2>/dev/null > %s" % (tmp_path / "b.cpio"))
+    subprocess.run("mkdir %s/u && cd %s/u && cpio -i -d < ../b.cpio 2>/dev/null" % (tmp_path, tmp_path),
+                   shell=True, check=True)
+    assert host_tree(str(tmp_path / "u" / "bash")) == host_tree(SRC)
+
+
 def test_sh_pipelines_and_redirections(server):
     script = textwrap.dedent("""
         set -e
