@@ -46,6 +46,21 @@ def test_cp_R_and_ls_lR_match_the_host(server, tmp_path):
     assert host_tree(str(tmp_path / "back")) == host_tree(SRC)
 
 
+MTIMES = "import os, sys, json; t = sys.argv[1]; " \
+         "print(json.dumps(sorted((n, os.lstat(os.path.join(t, n)).st_mtime_ns // 1000) for n in os.listdir(t))))"
+
+
+def test_cp_a_keeps_times_both_ways(server, tmp_path):
+    ok(server, ["cp", "-a", SRC, "/rump/a1"])
+    ok(server, ["cp", "-a", "/rump/a1", "/rump/a2"])
+    ok(server, ["cp", "-a", "/rump/a2", str(tmp_path / "a3")])
+    assert host_tree(str(tmp_path / "a3")) == host_tree(SRC)
+    host = subprocess.run(["python3", "-c", MTIMES, SRC], capture_output=True, check=True).stdout
+    assert ok(server, ["python3", "-c", MTIMES, "/rump/a2"]) == host
+    assert subprocess.run(["python3", "-c", MTIMES, str(tmp_path / "a3")], capture_output=True,
+                          check=True).stdout == host
+
+
 def test_cat_sha256sum_dd(server, tmp_path):
     data = os.urandom(300000)
     host = tmp_path / "blob"
