@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HIJACK = "rumptools.hijack.librumphijack"
 HIJACK_DIR = "rumptools/hijack"
 HIJACK_SOURCES = ["spclient.c", "config.c", "hijack.c", "hijack_fs.c", "hijack_dir.c",
-                  "hijack_stdio.c", "hijack_proc.c", "hijack_misc.c", "hijack_more.c"]
+                  "hijack_stdio.c", "hijack_proc.c", "hijack_misc.c", "hijack_more.c", "check.c"]
 
 
 def _header_sha256():
@@ -48,7 +48,7 @@ class BuildExt(build_ext):
 hijack = Extension(
     HIJACK,
     sources=[HIJACK_DIR + "/" + s for s in HIJACK_SOURCES],
-    depends=[HIJACK_DIR + "/" + h for h in ("rumpsp_syscalls.h", "spclient.h", "config.h", "hijack.h")],
+    depends=[HIJACK_DIR + "/" + h for h in ("rumpsp_syscalls.h", "spclient.h", "config.h", "hijack.h", "calls.h")],
     define_macros=[("RUMPHIJACK_HEADER_SHA256", '"%s"' % _header_sha256())],
     libraries=["dl", "pthread"],
     extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-nonnull-compare",

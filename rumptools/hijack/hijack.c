@@ -10,6 +10,7 @@
  * See hijack.h for the locking rule.
  */
 #include "hijack.h"
+#include "calls.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -97,6 +98,8 @@ hj_init(void)
 	char err[512];
 	const char *v;
 
+	if (hj_check_calls(err, sizeof(err)) != 0)
+		die("%s", err);
 	if (hj_parse_config(getenv("RUMPHIJACK"), &hj_cfg, err, sizeof(err)) != 0)
 		die("%s", err);
 	if ((v = getenv("RUMPHIJACK_RETRYCONNECT")) != NULL && sp_set_retry(v) != 0) {
