@@ -338,3 +338,70 @@ closefrom(int lo)
 {
 	close_range(lo < 0 ? 0 : lo, ~0U, 0);
 }
+
+/* ------------------------------------------------------------ system and popen */
+
+/*
+ * glibc's system() and popen() spawn /bin/sh with internal calls; the shell
+ * claims a copy of our kernel process through the variables put in the
+ * environment for the duration of the call (so it sees our working
+ * directory and descriptors).  The environment is the process's own, so a
+ * thread that reads it at the same moment sees them too; that thread's
+ * children would be handed the same cookie, which works once.
+ */
+HOSTFN(int, system, (const char *))
+HOSTFN(FILE *, popen, (const char *, const char *))
+
+static const char *const spawn_vars[] = {
+	"RUMPHIJACK__FORKCOOKIE", "RUMP__PARSEDSERVER", "RUMPHIJACK__DUP2INFO",
+	"RUMPHIJACK__RUMPFDS", "RUMPHIJACK__PWDINRUMP", NULL,
+};
+
+static int
+set_spawn_env(void)
+{
+	char cookie[16], hex[40];
+	struct xenv *x = alloca(sizeof(*x));
+	if (!hj_ready || !sp_connected() || !hijacked_env(environ))
+		return 0;
+	if (sp_prefork(cookie) != 0)
+		return 0;
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)cookie[i]);
+	char *one[1] = {NULL};
+	char *nenv[12];
+	build_env(one, nenv, 12, x, 0, hex);
+	for (int i = 0; nenv[i]; i++)
+		putenv(strdup(nenv[i]));
+	return 1;
+}
+
+static void
+clear_spawn_env(int set)
+{
+	if (set)
+		for (int i = 0; spawn_vars[i]; i++)
+			unsetenv(spawn_vars[i]);
+}
+
+int
+system(const char *command)
+{
+	int set = command ? set_spawn_env() : 0;
+	int ret = H(system)(command);
+	int e = errno;
+	clear_spawn_env(set);
+	errno = e;
+	return ret;
+}
+
+FILE *
+popen(const char *command, const char *mode)
+{
+	int set = set_spawn_env();
+	FILE *fp = H(popen)(command, mode);
+	int e = errno;
+	clear_spawn_env(set);
+	errno = e;
+	return fp;
+}

@@ -327,3 +327,11 @@ MORE = textwrap.dedent("""
 def test_pathconf_mkstemp_locks_getdents64(server):
     out = ok(server, ["python3", "-c", MORE]).decode().split()
     assert out == ["511", "True", "tmp", "20", "True", "True", "True", "True", "True"]
+
+
+def test_system_and_popen_children_share_the_kernel_process(server):
+    script = ("import os\nos.mkdir('/rump/sy'); os.chdir('/rump/sy')\n"
+              "fd = os.open('held', os.O_CREAT | os.O_WRONLY, 0o644); os.write(fd, b'kept')\n"
+              "os.system('pwd; ls')\nprint(os.popen('cat held; pwd').read(), end='')\n")
+    assert ok(server, ["python3", "-c", script]).decode().splitlines() == \
+        ["/rump/sy", "held", "kept/rump/sy"]
