@@ -903,6 +903,8 @@ do_dup3(int oldfd, int newfd, int flags)
 		return flags ? H(dup3)(oldfd, newfd, flags) : H(dup2)(oldfd, newfd);
 	if (newfd < 0)
 		return hj_err(EBADF);
+	if (newfd == sp_sockfd() && oldfd != newfd && sp_move_sock() != 0)
+		return hj_err(EBUSY);
 	if (r < 0) {
 		/* a host descriptor onto newfd: end an alias or a rump fd there first */
 		if (oldfd == sp_sockfd())

@@ -496,6 +496,8 @@ static int retry_policy;	/* 0 none, >0 seconds, -1 inftime, -2 once, -3 die */
 #define RETRY_ONCE (-2)
 #define RETRY_DIE (-3)
 
+static int park_high_avoiding(int fd, int avoid);
+
 int
 sp_connected(void)
 {
@@ -506,6 +508,33 @@ int
 sp_sockfd(void)
 {
 	return sock;
+}
+
+/*
+ * The program wants our descriptor's number (dup2 onto it): the connection
+ * moves to another free high number first.  Only between calls of the
+ * program's other threads is this safe; a program that dup2s onto a
+ * descriptor it never opened is racing with itself anyway.
+ */
+int
+sp_move_sock(void)
+{
+	pthread_mutex_lock(&sp_sendlock);
+	pthread_mutex_lock(&sp_lock);
+	int old = sock, e = 0;
+	if (old >= 0) {
+		int nfd = syscall(SYS_fcntl, old, F_DUPFD_CLOEXEC, 3);
+		if (nfd < 0)
+			e = errno;
+		else {
+			int moved = park_high_avoiding(nfd, old);
+			sock = moved;
+			raw_close(old);
+		}
+	}
+	pthread_mutex_unlock(&sp_lock);
+	pthread_mutex_unlock(&sp_sendlock);
+	return e;
 }
 
 int
@@ -539,6 +568,12 @@ sp_set_retry(const char *text)
 static int
 park_high(int fd)
 {
+	return park_high_avoiding(fd, -1);
+}
+
+static int
+park_high_avoiding(int fd, int avoid)
+{
 	struct rlimit rl;
 	int top = 1024;
 	if (syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 16)
@@ -546,7 +581,7 @@ park_high(int fd)
 	for (int cand = top - 1, tries = 0; cand > 2 && tries < 64; cand--, tries++) {
 		if (cand == fd)
 			return fd;
-		if (syscall(SYS_fcntl, cand, F_GETFD) >= 0)
+		if (cand == avoid || syscall(SYS_fcntl, cand, F_GETFD) >= 0)
 			continue;
 		if (syscall(SYS_dup3, fd, cand, O_CLOEXEC) == cand) {
 			raw_close(fd);

@@ -62,6 +62,7 @@ int sp_syscall(int number, struct sp_buf *args, struct sp_reply *r, uint32_t *nr
 int sp_init(const char *comm);		/* 0 or a Linux errno; prints nothing */
 int sp_connected(void);
 int sp_sockfd(void);
+int sp_move_sock(void);		/* off its number, which the program wants */
 int sp_prefork(char cookie[16]);	/* 0 or errno */
 void sp_fork_child(const char cookie[16]);	/* in the child: new connection, FORK handshake */
 void sp_after_fork_reset(void);

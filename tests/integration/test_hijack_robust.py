@@ -181,3 +181,21 @@ def test_programs_not_touching_the_kernel_are_unchanged(server, argv):
     hijacked = run(server, argv, cwd="/")
     assert (hijacked.returncode, hijacked.stdout, hijacked.stderr) == \
         (plain.returncode, plain.stdout, plain.stderr)
+
+
+TAKE_OUR_NUMBER = textwrap.dedent("""
+    import os
+    ours = [int(f) for f in os.listdir("/proc/self/fd")
+            if int(f) > 2 and os.readlink("/proc/self/fd/" + f).startswith("socket:")]
+    fd = os.open("/etc/hostname", os.O_RDONLY)
+    os.dup2(fd, ours[0])              # the program takes the library's number
+    with open("/etc/hostname", "rb") as f:
+        print(len(ours), os.read(ours[0], 100) == f.read())
+    os.mkdir("/rump/still")           # the connection moved and works
+    print(os.listdir("/rump"))
+""")
+
+
+def test_dup2_onto_the_library_socket_moves_it(server):
+    assert ok(server, ["python3", "-c", TAKE_OUR_NUMBER]).decode().split("\n")[:2] == \
+        ["1 True", "['dev', 'still']"]
