@@ -1,6 +1,7 @@
 """librumphijack: the build, the rumphijack command, start-up, the RUMPHIJACK grammar,
 errno mapping and several threads over one connection."""
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -335,3 +336,53 @@ def test_system_and_popen_children_share_the_kernel_process(server):
               "os.system('pwd; ls')\nprint(os.popen('cat held; pwd').read(), end='')\n")
     assert ok(server, ["python3", "-c", script]).decode().splitlines() == \
         ["/rump/sy", "held", "kept/rump/sy"]
+
+
+CTHREADS = r"""
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int failures;
+
+static void *work(void *arg) {
+    long n = (long)arg;
+    char path[64], data[256], back[256];
+    snprintf(path, sizeof(path), "/rump/c%ld", n);
+    for (int i = 0; i < 300; i++) {
+        int len = snprintf(data, sizeof(data), "thread %ld round %d", n, i);
+        int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+        struct stat sb;
+        if (fd < 0 || write(fd, data, len) != len || pread(fd, back, sizeof(back), 0) != len ||
+            memcmp(data, back, len) != 0 || fstat(fd, &sb) != 0 || sb.st_size != len || close(fd) != 0)
+            __sync_fetch_and_add(&failures, 1);
+    }
+    return NULL;
+}
+
+int main(void) {
+    pthread_t t[16];
+    for (long i = 0; i < 16; i++)
+        pthread_create(&t[i], NULL, work, (void *)i);
+    for (int i = 0; i < 16; i++)
+        pthread_join(t[i], NULL);
+    printf("%d\n", failures);
+    return 0;
+}
+"""
+
+
+def test_c_threads_share_one_connection(server, tmp_path):
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed (apt-get install gcc)")
+    (tmp_path / "threads.c").write_text(CTHREADS)
+    subprocess.run([gcc, "-O2", "-pthread", "-o", str(tmp_path / "threads"), str(tmp_path / "threads.c")],
+                   check=True)
+    before = sysctl(server, "kern.nprocs")
+    assert ok(server, [str(tmp_path / "threads")], timeout=300) == b"0\n"
+    assert sysctl(server, "kern.nprocs") == before
+    assert ok(server, ["sh", "-c", "cat /rump/c7"]) == b"thread 7 round 299"
