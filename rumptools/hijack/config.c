@@ -173,7 +173,8 @@ hj_parse_config(const char *spec, struct hj_config *c, char *err, size_t errlen)
 
 	memset(c, 0, sizeof(*c));
 	c->fdoff = HJ_DEFAULT_FDOFF;
-	if (spec == NULL || strlen(spec) >= sizeof(buf))
+	int is_default = spec == NULL || strlen(spec) >= sizeof(buf);
+	if (is_default)
 		spec = HJ_DEFAULT_SPEC;
 	snprintf(buf, sizeof(buf), "%s", spec);
 	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
@@ -229,5 +230,11 @@ hj_parse_config(const char *spec, struct hj_config *c, char *err, size_t errlen)
 			break;
 		}
 	}
+	/*
+	 * The kernel has no socket calls yet: sockets stay on the host unless
+	 * the user's own socket= asks for the kernel (and is then refused).
+	 */
+	if (is_default)
+		c->socket_given = 0;
 	return 0;
 }

@@ -386,3 +386,36 @@ def test_c_threads_share_one_connection(server, tmp_path):
     assert ok(server, [str(tmp_path / "threads")], timeout=300) == b"0\n"
     assert sysctl(server, "kern.nprocs") == before
     assert ok(server, ["sh", "-c", "cat /rump/c7"]) == b"thread 7 round 299"
+
+
+SOCKETS = textwrap.dedent("""
+    import socket, threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    def serve():
+        c, _ = srv.accept()
+        c.sendall(c.recv(100).upper())
+        c.close()
+    t = threading.Thread(target=serve)
+    t.start()
+    cl = socket.create_connection(srv.getsockname())
+    cl.sendall(b"over the host")
+    print(cl.recv(100).decode())
+    t.join()
+    a, b = socket.socketpair()
+    a.sendall(b"pair")
+    print(b.recv(10).decode())
+""")
+
+
+def test_sockets_stay_on_the_host_by_default(server):
+    """The kernel has no socket calls yet: the default socket=all:nolocal still leaves them on the host."""
+    assert ok(server, ["python3", "-c", SOCKETS]).decode().split("\n")[:2] == ["OVER THE HOST", "pair"]
+
+
+def test_explicit_socket_families_are_refused(server):
+    script = "import socket\ntry:\n    socket.socket()\nexcept OSError as e:\n    print(e.strerror)\n" \
+             "print(socket.socket(socket.AF_UNIX).family)"
+    out = ok(server, ["python3", "-c", script], RUMPHIJACK="path=/rump,socket=inet").decode().splitlines()
+    assert out == ["Address family not supported by protocol", "AddressFamily.AF_UNIX"]
