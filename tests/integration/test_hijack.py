@@ -416,6 +416,6 @@ def test_sockets_stay_on_the_host_by_default(server):
 
 def test_explicit_socket_families_are_refused(server):
     script = "import socket\ntry:\n    socket.socket()\nexcept OSError as e:\n    print(e.strerror)\n" \
-             "print(socket.socket(socket.AF_UNIX).family)"
+             "print(int(socket.socket(socket.AF_UNIX).family))"
     out = ok(server, ["python3", "-c", script], RUMPHIJACK="path=/rump,socket=inet").decode().splitlines()
-    assert out == ["Address family not supported by protocol", "AddressFamily.AF_UNIX"]
+    assert out == ["Address family not supported by protocol", "1"]
