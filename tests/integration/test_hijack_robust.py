@@ -203,3 +203,33 @@ TAKE_OUR_NUMBER = textwrap.dedent("""
 def test_dup2_onto_the_library_socket_moves_it(server):
     assert ok(server, ["python3", "-c", TAKE_OUR_NUMBER]).decode().split("\n")[:2] == \
         ["1 True", "['dev', 'still']"]
+
+
+def test_http_server_and_curl_under_the_library_use_host_sockets(server, tmp_path):
+    """Until the kernel has sockets, a hijacked web server and client talk over the host's."""
+    import shutil
+    import socket
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "page").write_bytes(b"served\n")
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    web = subprocess.Popen(["python3", "-m", "http.server", "-b", "127.0.0.1", str(port)],
+                           cwd=str(tmp_path / "www"), env=hijacked_env(server),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        out = ok(server, ["curl", "-s", "http://127.0.0.1:%d/page" % port])
+        assert out == b"served\n"
+    finally:
+        web.kill()
+        web.wait()
