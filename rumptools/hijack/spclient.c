@@ -1036,6 +1036,13 @@ lost(unsigned gen)
 	return e;
 }
 
+/*
+ * A signal handler that makes a rump call while its thread is inside one
+ * (perhaps as the reader, whose reply only it can read) would wait for
+ * itself: such a nested call fails with EINTR instead.
+ */
+static __thread int in_call;
+
 int
 sp_syscall(int number, struct sp_buf *b, struct sp_reply *r, uint32_t *nres)
 {
@@ -1044,14 +1051,20 @@ sp_syscall(int number, struct sp_buf *b, struct sp_reply *r, uint32_t *nres)
 	size_t blen;
 	unsigned gen;
 
+	if (in_call)
+		return EINTR;
+	in_call = 1;
 	put_u32(b->p + b->count_at, b->count);
 	for (int tries = 0;; tries++) {
 		int e = roundtrip(b->p, b->len, RUMPSP_TYPE_SYSCALL, number, &cls, &arg, &body, &blen, &gen);
 		if (e == 0)
 			break;
-		if (tries > 1000 || lost(gen) != 0)
+		if (tries > 1000 || lost(gen) != 0) {
+			in_call = 0;
 			return ENOTCONN;
+		}
 	}
+	in_call = 0;
 	if (cls == RUMPSP_CLASS_ERROR) {
 		free(body);
 		static const int map[8] = {EINVAL, EAGAIN, EPERM, ESRCH, EIO, EBUSY, ENOMEM, EINVAL};

@@ -419,3 +419,56 @@ def test_explicit_socket_families_are_refused(server):
              "print(int(socket.socket(socket.AF_UNIX).family))"
     out = ok(server, ["python3", "-c", script], RUMPHIJACK="path=/rump,socket=inet").decode().splitlines()
     assert out == ["Address family not supported by protocol", "1"]
+
+
+CSIGNALS = r"""
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static int logfd;
+static volatile sig_atomic_t wrote, refused, other;
+
+static void tick(int sig) {
+    int saved = errno;
+    /* a rump call from a handler, often landing inside another rump call */
+    if (write(logfd, "t", 1) == 1) wrote++;
+    else if (errno == EINTR) refused++;
+    else other++;
+    errno = saved;
+}
+
+int main(void) {
+    struct sigaction sa;
+    struct itimerval it = {{0, 200}, {0, 200}};
+    struct stat sb;
+    int failed = 0;
+    logfd = open("/rump/ticks", O_CREAT | O_WRONLY | O_APPEND, 0644);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = tick;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    setitimer(ITIMER_REAL, &it, NULL);
+    for (int i = 0; i < 5000; i++)
+        if (stat("/rump/ticks", &sb) != 0 && errno != EINTR)
+            failed++;
+    it.it_value.tv_usec = it.it_interval.tv_usec = 0;
+    setitimer(ITIMER_REAL, &it, NULL);
+    printf("%d %d %d\n", failed, wrote > 0, other);
+    return 0;
+}
+"""
+
+
+def test_rump_calls_from_signal_handlers_never_deadlock(server, tmp_path):
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed (apt-get install gcc)")
+    (tmp_path / "sig.c").write_text(CSIGNALS)
+    subprocess.run([gcc, "-O2", "-o", str(tmp_path / "sig"), str(tmp_path / "sig.c")], check=True)
+    assert ok(server, [str(tmp_path / "sig")], timeout=120) == b"0 1 0\n"
