@@ -472,3 +472,24 @@ def test_rump_calls_from_signal_handlers_never_deadlock(server, tmp_path):
     (tmp_path / "sig.c").write_text(CSIGNALS)
     subprocess.run([gcc, "-O2", "-o", str(tmp_path / "sig"), str(tmp_path / "sig.c")], check=True)
     assert ok(server, [str(tmp_path / "sig")], timeout=120) == b"0 1 0\n"
+
+
+OLDSTAT = textwrap.dedent("""
+    import ctypes, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    os.mkdir("/rump/old")
+    buf = ctypes.create_string_buffer(256)       # struct stat is 144 bytes on x86-64
+    mode = lambda: int.from_bytes(buf.raw[24:28], "little")
+    print(libc.__xstat(1, b"/rump/old", buf), oct(mode() & 0o170000))
+    print(libc.__lxstat(1, b"/rump/nonexistent", buf), ctypes.get_errno() == 2)
+    fd = os.open("/rump/old/f", os.O_CREAT | os.O_WRONLY, 0o600)
+    print(libc.__fxstat(1, fd, buf), oct(mode() & 0o7777))
+    print(libc.__fxstatat(1, -100, b"/rump/old/f", buf, 0), oct(mode() & 0o7777))
+    fd2 = libc.__open_2(b"/rump/old", os.O_RDONLY | os.O_DIRECTORY)
+    print(fd2 >= 128, libc.__openat_2(fd2, b"f", os.O_RDONLY) >= 128)
+""")
+
+
+def test_old_stat_entry_points_and_fortified_opens(server):
+    assert ok(server, ["python3", "-c", OLDSTAT]).decode().splitlines() == \
+        ["0 0o40000", "-1 True", "0 0o600", "0 0o600", "True True"]

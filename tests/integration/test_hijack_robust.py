@@ -233,3 +233,12 @@ def test_http_server_and_curl_under_the_library_use_host_sockets(server, tmp_pat
     finally:
         web.kill()
         web.wait()
+
+
+def test_killed_server_once_policy(server):
+    p = _start_loop(server, RUMPHIJACK_RETRYCONNECT="once")
+    time.sleep(0.2)
+    _kill_server(server)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 3 and out.startswith(b"error Transport endpoint is not connected")
+    assert err == b""
