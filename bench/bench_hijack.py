@@ -67,13 +67,15 @@ ECHO_SERVER = """
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
 print("ready", flush=True)
-c, _ = s.accept()
 buf = bytearray(65536)
-while True:
-    n = c.recv_into(buf)
-    if not n:
-        break
-    c.sendall(buf[:n])
+while True:                     # one client at a time, as many as come
+    c, _ = s.accept()
+    while True:
+        n = c.recv_into(buf)
+        if not n:
+            break
+        c.sendall(buf[:n])
+    c.close()
 """
 
 
@@ -104,19 +106,21 @@ def main():
         try:
             # 1. stat() round trips beside the bare echo of the same size
             run_quiet(["mkdir", "/rump/x"], env=hj)
-            per_stat = statistics.median(
-                float(subprocess.run([prog, "stat", "/rump/x", "2000"], env=hj, capture_output=True,
-                                     check=True).stdout) for _ in range(5))
             echo = os.path.join(d, "echo")
             srv = subprocess.Popen([PY, "-c", ECHO_SERVER, echo], stdout=subprocess.PIPE)
             srv.stdout.readline()
+            stats, echoes = [], []
             try:
-                # one connection per run (the echo server serves one); 5 runs, as for stat
-                per_echo = float(subprocess.run([prog, "echo", echo, "10000"], capture_output=True,
-                                                check=True).stdout)
+                # alternated, so that both see the same load on a shared machine
+                for _ in range(7):
+                    stats.append(float(subprocess.run([prog, "stat", "/rump/x", "2000"], env=hj,
+                                                      capture_output=True, check=True).stdout))
+                    echoes.append(float(subprocess.run([prog, "echo", echo, "2000"], capture_output=True,
+                                                       check=True).stdout))
             finally:
                 srv.kill()
                 srv.wait()
+            per_stat, per_echo = statistics.median(stats), statistics.median(echoes)
             rows.append(("stat() of /rump/x, hijacked C program", "%.0f calls/s (%.1f us)" % (
                 1 / per_stat, per_stat * 1e6), "bare unix-socket echo (C client, Python echo): %.1f us" % (
                 per_echo * 1e6), "%.2fx" % (per_stat / per_echo)))
