@@ -22,7 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HIJACK = "rumptools.hijack.librumphijack"
 HIJACK_DIR = "rumptools/hijack"
 HIJACK_SOURCES = ["spclient.c", "config.c", "hijack.c", "hijack_fs.c", "hijack_dir.c",
-                  "hijack_stdio.c", "hijack_proc.c", "hijack_misc.c", "hijack_more.c", "check.c"]
+                  "hijack_stdio.c", "hijack_proc.c", "hijack_misc.c", "hijack_more.c", "hijack_ftw.c",
+                  "check.c"]
 
 
 def _header_sha256():

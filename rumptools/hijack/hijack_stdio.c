@@ -177,7 +177,12 @@ do_freopen(const char *path, const char *mode, FILE *fp, int is64)
 	if (path == NULL || hj_path(path, &rp) == HJ_HOST)
 		return is64 ? H(freopen64)(path, mode, fp) : H(freopen)(path, mode, fp);
 	/* a rump file in place of fp: the stream variable cannot change, so only
-	 * the standard streams, whose variables the library may assign, are served */
+	 * the standard streams, whose variables the library may assign, are served;
+	 * another stream is left as it was */
+	if (fp != stdin && fp != stdout && fp != stderr) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
 	FILE *nf = rump_fopen(path, mode);
 	if (nf == NULL)
 		return NULL;

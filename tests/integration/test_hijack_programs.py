@@ -229,3 +229,36 @@ def test_mmap_is_refused_clearly(server):
             print(e.strerror)
     """)
     assert ok(server, ["python3", "-c", script]) == b"No such device\n"
+
+
+CNFTW = r"""
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+
+static int show(const char *path, const struct stat *sb, int type, struct FTW *f) {
+    const char *t = type == FTW_F ? "f" : type == FTW_DP ? "dp" : type == FTW_D ? "d" :
+                    type == FTW_SL ? "sl" : "other";
+    printf("%s %d %s %lld\n", t, f->level, path + f->base, type == FTW_F ? (long long)sb->st_size : 0LL);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    return nftw(argv[1], show, 8, FTW_PHYS | FTW_DEPTH) != 0;
+}
+"""
+
+
+def test_nftw_walks_a_kernel_tree_like_the_host(server, tmp_path):
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed (apt-get install gcc)")
+    (tmp_path / "w.c").write_text(CNFTW)
+    subprocess.run([gcc, "-o", str(tmp_path / "w"), str(tmp_path / "w.c")], check=True)
+    ok(server, ["cp", "-a", SRC, "/rump/walk"])
+    shutil.copytree(SRC, str(tmp_path / "walk"), symlinks=True)
+    rump = sorted(ok(server, [str(tmp_path / "w"), "/rump/walk"]).decode().splitlines())
+    host = sorted(subprocess.run([str(tmp_path / "w"), str(tmp_path / "walk")], capture_output=True,
+                                 check=True).stdout.decode().splitlines())
+    assert rump == host and len(rump) == len(os.listdir(SRC)) + 1
