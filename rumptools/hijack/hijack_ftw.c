@@ -1,7 +1,8 @@
 /*
- * hijack_ftw.c: nftw() and ftw() over kernel trees.  glibc walks with its
- * internal opendir and stat, which no preload sees, so for a path in the
- * kernel the walk is done here with the library's own calls.  Supported
+ * hijack_ftw.c: nftw(), ftw() and glob() over kernel trees.  glibc walks
+ * with its internal opendir and stat, which no preload sees, so for a path
+ * in the kernel the walk is done here with the library's own calls (glob:
+ * through GLOB_ALTDIRFUNC).  Supported
  * flags: FTW_PHYS, FTW_DEPTH, FTW_MOUNT (one file system) and
  * FTW_ACTIONRETVAL; FTW_CHDIR is ignored (the callback gets whole paths).
  * No state of its own; the walk allocates its path buffer on the heap.
@@ -169,4 +170,74 @@ ftw64(const char *path, ftw64_fn fn, int nopenfd)
 	if (hj_path(path, &rp) == HJ_HOST)
 		return H(ftw64)(path, fn, nopenfd);
 	return ftw(path, (int (*)(const char *, const struct stat *, int))fn, nopenfd);
+}
+
+/* ------------------------------------------------------------ glob */
+
+/*
+ * glob() reads directories with internal calls too; for a pattern in the
+ * kernel it is given the library's own directory and stat functions
+ * through GLOB_ALTDIRFUNC, glibc's way of walking other name spaces.
+ */
+#include <glob.h>
+
+HOSTFN(int, glob, (const char *, int, int (*)(const char *, int), glob_t *))
+HOSTFN(int, glob64, (const char *, int, int (*)(const char *, int), glob64_t *))
+
+static void *
+g_opendir(const char *p)
+{
+	return opendir(p);
+}
+
+static void
+g_closedir(void *d)
+{
+	closedir(d);
+}
+
+static void *
+g_readdir(void *d)
+{
+	return readdir(d);
+}
+
+static int
+g_stat(const char *p, void *sb)
+{
+	return stat(p, sb);
+}
+
+static int
+g_lstat(const char *p, void *sb)
+{
+	return lstat(p, sb);
+}
+
+int
+glob(const char *pattern, int flags, int (*errfunc)(const char *, int), glob_t *g)
+{
+	const char *rp;
+	if (pattern == NULL || hj_path(pattern, &rp) == HJ_HOST || (flags & GLOB_ALTDIRFUNC))
+		return H(glob)(pattern, flags, errfunc, g);
+	g->gl_opendir = g_opendir;
+	g->gl_closedir = g_closedir;
+	g->gl_readdir = (struct dirent *(*)(void *))g_readdir;
+	g->gl_stat = (int (*)(const char *, struct stat *))g_stat;
+	g->gl_lstat = (int (*)(const char *, struct stat *))g_lstat;
+	return H(glob)(pattern, flags | GLOB_ALTDIRFUNC, errfunc, g);
+}
+
+int
+glob64(const char *pattern, int flags, int (*errfunc)(const char *, int), glob64_t *g)
+{
+	const char *rp;
+	if (pattern == NULL || hj_path(pattern, &rp) == HJ_HOST || (flags & GLOB_ALTDIRFUNC))
+		return H(glob64)(pattern, flags, errfunc, g);
+	g->gl_opendir = g_opendir;
+	g->gl_closedir = g_closedir;
+	g->gl_readdir = (struct dirent64 *(*)(void *))g_readdir;
+	g->gl_stat = (int (*)(const char *, struct stat64 *))g_stat;
+	g->gl_lstat = (int (*)(const char *, struct stat64 *))g_lstat;
+	return H(glob64)(pattern, flags | GLOB_ALTDIRFUNC, errfunc, g);
 }

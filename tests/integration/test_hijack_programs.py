@@ -262,3 +262,32 @@ def test_nftw_walks_a_kernel_tree_like_the_host(server, tmp_path):
     host = sorted(subprocess.run([str(tmp_path / "w"), str(tmp_path / "walk")], capture_output=True,
                                  check=True).stdout.decode().splitlines())
     assert rump == host and len(rump) == len(os.listdir(SRC)) + 1
+
+
+CGLOB = r"""
+#include <glob.h>
+#include <stdio.h>
+
+int main(int argc, char **argv) {
+    glob_t g;
+    int r = glob(argv[1], GLOB_MARK, NULL, &g);
+    if (r != 0) { printf("glob %d\n", r); return 1; }
+    for (size_t i = 0; i < g.gl_pathc; i++) puts(g.gl_pathv[i]);
+    globfree(&g);
+    return 0;
+}
+"""
+
+
+def test_glob_of_kernel_paths(server, tmp_path):
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed (apt-get install gcc)")
+    (tmp_path / "g.c").write_text(CGLOB)
+    subprocess.run([gcc, "-o", str(tmp_path / "g"), str(tmp_path / "g.c")], check=True)
+    ok(server, ["mkdir", "-p", "/rump/gl/sub"])
+    ok(server, "touch /rump/gl/a.txt /rump/gl/b.txt /rump/gl/c.dat")
+    assert ok(server, [str(tmp_path / "g"), "/rump/gl/*"]).decode().split() == \
+        ["/rump/gl/a.txt", "/rump/gl/b.txt", "/rump/gl/c.dat", "/rump/gl/sub/"]
+    assert ok(server, ["sh", "-c", "cd /rump/gl && %s '*.txt'" % (tmp_path / "g")]).split() == \
+        [b"a.txt", b"b.txt"]
