@@ -52,6 +52,18 @@ die(const char *fmt, ...)
 	_exit(1);
 }
 
+/* the exec closed the kernel's close-on-exec descriptors: keep only the others */
+static int
+still_open(int r)
+{
+	struct sp_buf b;
+	sp_begin(&b);
+	sp_int(&b, r);
+	sp_int(&b, RUMPSP_F_GETFD);
+	sp_none(&b);
+	return hj_call_int(RUMPSP_SYS_fcntl, &b) >= 0;
+}
+
 static void
 restore_exec_state(void)
 {
@@ -67,7 +79,7 @@ restore_exec_state(void)
 			long r = strtol(p, &end, 10);
 			if (end == p)
 				break;
-			if (r >= 0 && r < HJ_MAXRUMPFD)
+			if (r >= 0 && r < HJ_MAXRUMPFD && still_open((int)r))
 				rumpfds[r / 64] |= 1ULL << (r % 64);
 			p = *end == ',' ? end + 1 : end;
 		}

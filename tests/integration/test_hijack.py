@@ -493,3 +493,31 @@ OLDSTAT = textwrap.dedent("""
 def test_old_stat_entry_points_and_fortified_opens(server):
     assert ok(server, ["python3", "-c", OLDSTAT]).decode().splitlines() == \
         ["0 0o40000", "-1 True", "0 0o600", "0 0o600", "True True"]
+
+
+EXEC_FDS = textwrap.dedent("""
+    import os, sys
+    if len(sys.argv) == 1:
+        keep = os.open("/rump/keep", os.O_CREAT | os.O_RDWR, 0o644)
+        gone = os.open("/rump/gone", os.O_CREAT | os.O_RDWR, 0o644)
+        os.set_inheritable(keep, True)          # gone stays close-on-exec (Python's default)
+        os.write(keep, b"kept")
+        os.execv(sys.executable, [sys.executable, "-c", SCRIPT, str(keep), str(gone)])
+    keep, gone = int(sys.argv[1]), int(sys.argv[2])
+    print(os.pread(keep, 10, 0).decode())
+    try:
+        os.fstat(gone)
+    except OSError as e:
+        print(e.strerror)
+    # a host descriptor on the number the closed one had is a host descriptor
+    h = os.open("/etc/hostname", os.O_RDONLY)
+    os.dup2(h, gone)
+    with open("/etc/hostname", "rb") as f:
+        print(os.pread(gone, 100, 0) == f.read())
+""")
+
+
+def test_exec_keeps_inheritable_rump_descriptors_only(server):
+    script = EXEC_FDS.replace("SCRIPT", repr(EXEC_FDS))
+    assert ok(server, ["python3", "-c", script]).decode().splitlines() == \
+        ["kept", "Bad file descriptor", "True"]
