@@ -21,9 +21,9 @@ from setuptools.command.build_ext import build_ext
 HERE = os.path.dirname(os.path.abspath(__file__))
 HIJACK = "rumptools.hijack.librumphijack"
 HIJACK_DIR = "rumptools/hijack"
-HIJACK_SOURCES = ["spclient.c", "config.c", "hijack.c", "hijack_fs.c", "hijack_dir.c",
-                  "hijack_stdio.c", "hijack_proc.c", "hijack_misc.c", "hijack_more.c", "hijack_ftw.c",
-                  "check.c"]
+HIJACK_SOURCES = ["spclient.c", "config.c", "check.c", "hijack.c", "hijack_io.c", "hijack_fs.c",
+                  "hijack_dir.c", "hijack_ftw.c", "hijack_stdio.c", "hijack_proc.c", "hijack_misc.c",
+                  "hijack_more.c"]
 
 
 def _header_sha256():
