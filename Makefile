@@ -10,9 +10,10 @@ MANSTAMP := $(MANDIR)/.installed
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
 DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc \
-             makefs:makefs fls:sleuthkit
+             makefs:makefs fls:sleuthkit cpio:cpio
 
-$(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c
+# the C sources are built by pip (setup.py): a change rebuilds
+$(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c $(wildcard rumptools/hijack/*.c rumptools/hijack/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
@@ -21,8 +22,8 @@ $(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c
 
 # A plain `pip install` puts the manual pages in share/man (pyproject's data-files);
 # the editable install used here does not, so they are copied the same way.
-$(MANSTAMP): $(STAMP) $(wildcard man/*.[178])
-	for s in 1 7 8; do mkdir -p $(MANDIR)/man$$s && cp man/*.$$s $(MANDIR)/man$$s/; done
+$(MANSTAMP): $(STAMP) $(wildcard man/*.[1378])
+	for s in 1 3 7 8; do mkdir -p $(MANDIR)/man$$s && cp man/*.$$s $(MANDIR)/man$$s/; done
 	touch $(MANSTAMP)
 
 install: $(STAMP) $(MANSTAMP)
@@ -65,4 +66,4 @@ man:
 	for f in man/*.[1-9]; do mandoc -T lint -W warning $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info rumptools/hijack/librumphijack.so

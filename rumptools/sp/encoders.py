@@ -46,6 +46,24 @@ def _one_bytes(reqno, results):
     return _pack_bytes_head(_SIZE_BYTES + n, reqno, RESP, SYSCALL, 0, b"l", 1, b"b", n) + v
 
 
+# one struct stat: a list of 14 integers inside the results list (the hijack library's
+# most frequent reply, stat() in a loop); packed at once, checked by struct itself
+_STAT_FIELDS = 14
+_pack_stat = struct.Struct(_HEAD + "cIcI" + "cq" * _STAT_FIELDS).pack
+_SIZE_STAT = wire.HEADER_SIZE + 5 + 5 + 9 * _STAT_FIELDS
+_I = b"i"
+
+
+def _one_stat(reqno, results):
+    (v,) = results
+    if type(v) is not tuple or len(v) != _STAT_FIELDS:
+        return _frame(reqno, wire.encode(results))
+    a, b, c, d, e, f, g, h, i, j, k, l_, m, n = v
+    return _pack_stat(_SIZE_STAT, reqno, RESP, SYSCALL, 0, b"l", 1, b"l", _STAT_FIELDS,
+                      _I, a, _I, b, _I, c, _I, d, _I, e, _I, f, _I, g, _I, h, _I, i, _I, j,
+                      _I, k, _I, l_, _I, m, _I, n)
+
+
 def _frame(reqno, body):
     return _pack_head(wire.HEADER_SIZE + len(body), reqno, RESP, SYSCALL, 0) + body
 
@@ -70,4 +88,6 @@ def result_encoder(sc):
             return _one_int
         if res[0].type == "outbuf":
             return _one_bytes
+        if res[0].type == "stat":
+            return _one_stat
     return _generic(len(res))

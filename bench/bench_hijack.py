@@ -1,0 +1,181 @@
+"""librumphijack benchmarks, each beside a baseline measured in the same run:
+stat() of a rump path from a hijacked C program (calls/s) beside the bare unix-socket
+echo round trip of the same C program, cat of a 256 MiB rumpfs file (MB/s) beside cat of
+a host file, cp -R of a 1,000-file tree into /rump and ls -lR of it beside the host, and
+the start-up cost of `true` with and without the library."""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.common import mbps, run_quiet, table, tool  # noqa: E402
+from rumptools.hijack import library_path  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+BIG_MIB = int(os.environ.get("BENCH_HIJACK_MIB", "256"))
+PY = sys.executable
+
+CPROG = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* stat PATH N | echo SOCKET N: prints seconds per call */
+int main(int argc, char **argv) {
+    int n = atoi(argv[3]);
+    double t0;
+    if (strcmp(argv[1], "stat") == 0) {
+        struct stat sb;
+        t0 = now();
+        for (int i = 0; i < n; i++)
+            if (stat(argv[2], &sb) != 0) { perror("stat"); return 1; }
+    } else {
+        struct sockaddr_un sun = {AF_UNIX};
+        char buf[256];
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        strcpy(sun.sun_path, argv[2]);
+        if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) != 0) { perror("connect"); return 1; }
+        /* the size of a stat request and its reply */
+        t0 = now();
+        for (int i = 0; i < n; i++) {
+            if (write(s, buf, 48) != 48) return 1;
+            size_t got = 0;
+            while (got < 48) { ssize_t r = read(s, buf, 48 - got); if (r <= 0) return 1; got += r; }
+        }
+    }
+    printf("%.9f\n", (now() - t0) / n);
+    return 0;
+}
+"""
+
+ECHO_SERVER = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+print("ready", flush=True)
+buf = bytearray(65536)
+while True:                     # one client at a time, as many as come
+    c, _ = s.accept()
+    while True:
+        n = c.recv_into(buf)
+        if not n:
+            break
+        c.sendall(buf[:n])
+    c.close()
+"""
+
+
+def median_of(fn, runs=RUNS):
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def main():
+    lib = library_path()
+    if not os.path.exists(lib) or shutil.which("gcc") is None:
+        print("bench_hijack: needs the built library and gcc; skipped")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        prog = os.path.join(d, "statloop")
+        with open(prog + ".c", "w") as f:
+            f.write(CPROG)
+        subprocess.run(["gcc", "-O2", "-o", prog, prog + ".c"], check=True)
+        sock = os.path.join(d, "fs")
+        env = dict(os.environ, RUMP_SERVER="unix://" + sock)
+        hj = dict(env, LD_PRELOAD=lib)
+        run_quiet([tool("rump_server"), "-lrumpvfs", "unix://" + sock], env=env)
+        rows = []
+        try:
+            # 1. stat() round trips beside the bare echo of the same size
+            run_quiet(["mkdir", "/rump/x"], env=hj)
+            echo = os.path.join(d, "echo")
+            srv = subprocess.Popen([PY, "-c", ECHO_SERVER, echo], stdout=subprocess.PIPE)
+            srv.stdout.readline()
+            stats, echoes = [], []
+            try:
+                # alternated, so that both see the same load on a shared machine
+                for _ in range(7):
+                    stats.append(float(subprocess.run([prog, "stat", "/rump/x", "2000"], env=hj,
+                                                      capture_output=True, check=True).stdout))
+                    echoes.append(float(subprocess.run([prog, "echo", echo, "2000"], capture_output=True,
+                                                       check=True).stdout))
+            finally:
+                srv.kill()
+                srv.wait()
+            per_stat, per_echo = statistics.median(stats), statistics.median(echoes)
+            rows.append(("stat() of /rump/x, hijacked C program", "%.0f calls/s (%.1f us)" % (
+                1 / per_stat, per_stat * 1e6), "bare unix-socket echo (C client, Python echo): %.1f us" % (
+                per_echo * 1e6), "%.2fx" % (per_stat / per_echo)))
+
+            # 2. cat of a big rumpfs file
+            nbytes = BIG_MIB << 20
+            host_big = os.path.join(d, "big")        # random bytes: no file system shortcut for zeros
+            run_quiet(["dd", "if=/dev/urandom", "of=" + host_big, "bs=1M", "count=%d" % BIG_MIB])
+            t0 = time.perf_counter()
+            run_quiet(["dd", "if=" + host_big, "of=/rump/big", "bs=1M"], env=hj)
+            write_s = time.perf_counter() - t0
+            ours = median_of(lambda: run_quiet(["cat", "/rump/big"], env=hj), 3)
+            base = median_of(lambda: run_quiet(["cat", host_big]), 3)
+            rows.append(("cat of a %d MiB rumpfs file" % BIG_MIB, "%.0f MB/s" % mbps(nbytes, ours),
+                         "cat of a host file: %.0f MB/s" % mbps(nbytes, base), "%.2fx" % (ours / base)))
+            rows.append(("dd of=/rump/big bs=1M (writing it)", "%.0f MB/s" % mbps(nbytes, write_s), "", ""))
+            run_quiet(["rm", "/rump/big"], env=hj)
+            os.unlink(host_big)
+
+            # 3. a 1,000-file tree: cp -R in, ls -lR
+            tree = os.path.join(d, "tree")
+            for i in range(20):
+                sub = os.path.join(tree, "d%02d" % i)
+                os.makedirs(sub)
+                for j in range(50):
+                    with open(os.path.join(sub, "f%02d" % j), "wb") as f:
+                        f.write(os.urandom(1024 + 37 * j))
+            k = [0]
+
+            def cp_rump():
+                k[0] += 1
+                run_quiet(["cp", "-R", tree, "/rump/t%d" % k[0]], env=hj)
+
+            def cp_host():
+                k[0] += 1
+                run_quiet(["cp", "-R", tree, os.path.join(d, "h%d" % k[0])])
+            runs = max(3, RUNS // 5)
+            ours = median_of(cp_rump, runs)
+            base = median_of(cp_host, runs)
+            rows.append(("cp -R of a 1,000-file tree into /rump", "%.0f ms" % (ours * 1e3),
+                         "cp -R on the host: %.0f ms" % (base * 1e3), "%.2fx" % (ours / base)))
+            ours = median_of(lambda: run_quiet(["ls", "-lR", "/rump/t1"], env=hj), runs)
+            base = median_of(lambda: run_quiet(["ls", "-lR", os.path.join(d, "h%d" % k[0])]), runs)
+            rows.append(("ls -lR of it", "%.0f ms" % (ours * 1e3), "ls -lR on the host: %.0f ms" % (
+                base * 1e3), "%.2fx" % (ours / base)))
+
+            # 4. start-up of a program that never touches the kernel
+            ours = median_of(lambda: run_quiet(["/bin/true"], env=hj), RUNS * 4)
+            base = median_of(lambda: run_quiet(["/bin/true"], env=env), RUNS * 4)
+            rows.append(("start-up: /bin/true with the library", "%.2f ms" % (ours * 1e3),
+                         "without: %.2f ms" % (base * 1e3), "+%.2f ms" % ((ours - base) * 1e3)))
+        finally:
+            subprocess.run([tool("rump.halt")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        table("librumphijack (medians)", rows, ("what", "ours", "baseline", "ratio"))
+
+
+if __name__ == "__main__":
+    main()
