@@ -99,8 +99,10 @@ class Connection:
         self.reader = wire.FrameReader()
         self.proc = None
         self.accepted = time.monotonic()
-        self.reserved = 0               # bytes of the frame budget this reader holds
-        self.big = 0                    # of which: the large frame being handled
+        self.reserved = 0               # bytes of the frame budget the reader holds
+        self.role = None                # token of the run() that holds the reading role
+        self.rbuf = bytearray(RECV_SIZE)    # the reader's receive buffer, passed on with the role
+        self.rview = memoryview(self.rbuf)
 
     # -- sending -------------------------------------------------------------
     def send(self, data):
@@ -122,18 +124,39 @@ class Connection:
 
     # -- reading -------------------------------------------------------------
     def run(self):
-        """Reader thread: read frames until the peer goes or the connection is dropped."""
+        """The connection's reading role, run by a pool thread: read frames and run each
+        call inline until the peer goes, or until a call about to sleep hands the role
+        to another thread (_handoff); this thread then finishes that call and returns
+        to the pool."""
+        me = self.role = object()
         try:
-            self._read_loop()
+            ended = self._read_loop(me)
         except Exception:                   # a bug here must not leave the client hanging
             import traceback
             self.kernel.console("sysproxy: reader failed:\n%s" % traceback.format_exc())
+            if self.role is not me:         # the role is another thread's now
+                return
             self.hangup()
-        finally:
+            ended = True
+        if ended:
+            self.role = None
+            self.rbuf = self.rview = None   # the connection may live on in a cycle until gc
             self.server.budget.give_back(self.reserved)
             self.reserved = 0
             self.disconnected()
             self.out.release()
+
+    def _handoff(self):
+        """The LWP's before-sleep hook (kernel lock held): the call on this reader is
+        about to sleep, so the connection's reading goes to another pool thread first.
+        From here the call counts as in flight (exec waits for it; it holds its own
+        reference to the socket)."""
+        pool = self.server.pool
+        if not pool.is_reader():            # not on a reader (a unit test's direct call)
+            return
+        self.out.call_started()
+        self.role = None
+        pool.handoff(self.run)
 
     def _wait_readable(self, timeout):
         """poll() the socket: True if there is something to read (or EOF)."""
@@ -144,11 +167,12 @@ class Connection:
         except (OSError, ValueError):
             return True
 
-    def _read_loop(self):
-        buf = bytearray(RECV_SIZE)
-        view = memoryview(buf)
+    def _read_loop(self, me):
+        """True when the connection is over, False when the role was handed off."""
+        view = self.rview
         sock, reader, out, server = self.sock, self.reader, self.out, self.server
         unpack = wire.HEADER.unpack_from
+        handle = self.handle
         fr = None
         while True:
             try:
@@ -160,39 +184,39 @@ class Connection:
                         if self.reserved:
                             server.budget.give_back(self.reserved)
                             self.reserved = 0
-                    ok = self.handle(fr)
+                    ok = handle(fr)
                     fr = None
+                    if self.role is not me:
+                        return False
                     if not ok:
                         self.hangup()
-                        return
+                        return True
             except wire.WireError:
                 self.hangup()
-                return
+                return True
             if out.queued > 0 or out.inflight >= MAX_INFLIGHT:
                 if not out.wait_room(MAX_INFLIGHT):
-                    return
+                    return True
             pending = reader.pending()
             if pending > SMALL_FRAME and not self.reserved:
                 if pending > wire.MAX_FRAME:
                     self.hangup()
-                    return
+                    return True
                 if not server.budget.reserve(pending, FRAME_WAIT):
                     self.hangup()
-                    return
+                    return True
                 self.reserved = pending
                 fr = self._read_big(pending)    # straight into a buffer of its own
                 if fr is None:
-                    return
-                self.big, self.reserved = self.reserved, 0   # now the call's, until it is done
-                try:
-                    ok = self.handle(fr)
-                finally:
-                    server.budget.give_back(self.big)
-                    self.big = 0
+                    return True
+                held, self.reserved = self.reserved, 0   # now the call's, until it is done
+                ok = handle(fr, held)
                 fr = None
+                if self.role is not me:
+                    return False
                 if not ok:
                     self.hangup()
-                    return
+                    return True
                 continue
             timeout = None
             if self.proc is None:
@@ -201,14 +225,14 @@ class Connection:
                 timeout = FRAME_STALL
             if timeout is not None and not self._wait_readable(timeout):
                 self.hangup()               # no handshake in time, or a frame that stopped coming
-                return
+                return True
             try:
                 n = sock.recv_into(view)
             except OSError:
                 n = 0
             if n == 0:
                 out.shut_read_side()
-                return
+                return True
             if n >= wire.HEADER_SIZE and reader.pos == len(reader.buf):
                 length, reqno, cls, typ, arg = unpack(view)
                 if length == n:         # the common case: exactly one whole frame arrived
@@ -250,9 +274,20 @@ class Connection:
         self.server.forget_pending(self)
 
     # -- frames --------------------------------------------------------------
-    def handle(self, fr):
-        """Handle one frame; False means drop the connection."""
+    def handle(self, fr, held=0):
+        """Handle one frame; False means drop the connection. held: bytes of the frame
+        budget that the frame holds, given back once it is handled."""
         reqno, cls, typ, arg, body = fr
+        if typ == wire.SYSCALL and cls == wire.REQ and self.proc is not None:
+            self.syscall(self.proc, reqno, arg, body, held)
+            return True
+        try:
+            return self._control(reqno, cls, typ, arg, body)
+        finally:
+            if held:
+                self.server.budget.give_back(held)
+
+    def _control(self, reqno, cls, typ, arg, body):
         if self.proc is None:
             if cls != wire.REQ:
                 self.send_error(reqno, wire.E_AUTH)
@@ -260,11 +295,6 @@ class Connection:
             return self.handshake_first(reqno, typ, arg, body)
         if cls != wire.REQ:
             self.send_error(reqno, wire.E_MALFORMED)
-            return True
-        if typ == wire.SYSCALL:
-            self.out.call_started()
-            held, self.big = self.big, 0        # a large frame's budget goes with its call
-            self.server.pool.submit(self.syscall, self.proc, reqno, arg, body, held)
             return True
         if typ == wire.HANDSHAKE:
             if arg == wire.HS_EXEC:
@@ -339,13 +369,18 @@ class Connection:
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
     def syscall(self, proc, reqno, number, body, held=0):
-        """Run on a pool worker: one system call and its reply."""
+        """One system call and its reply, run inline by the connection's reader. If the
+        call sleeps, the reading role has moved on (_handoff) and the call was counted
+        in flight: it is counted out once its reply is sent."""
+        me = self.role
         try:
             self._syscall(proc, reqno, number, body)
         finally:
             body = None
-            self.server.budget.give_back(held)
-            self.out.call_done()
+            if held:
+                self.server.budget.give_back(held)
+            if self.role is not me:
+                self.out.call_done()
 
     def _syscall(self, proc, reqno, number, body):
         """Dispatch: one lookup finds the kernel's entry (handler, argument check,
@@ -363,7 +398,7 @@ class Connection:
         if not ent.check(args):
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
             return
-        err, results, after, detail = k.run(proc, ent, args, self.server.pool.park)
+        err, results, after, detail = k.run(proc, ent, args, self._handoff)
         if err:
             body = wire.encode((detail,)) if detail else b""
             reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body)
@@ -390,7 +425,7 @@ class Server:
         self.pending = {}               # connections not yet handshaken, oldest first
         self.running = False
         self._inode = None
-        self.pool = Pool(on_error=lambda text: kernel.console("sysproxy: worker failed:\n" + text))
+        self.pool = Pool(on_error=lambda text: kernel.console("sysproxy: thread failed:\n" + text))
         self.budget = FrameBudget(FRAME_BUDGET)
         self.handshake_limit = HANDSHAKE_TIMEOUT
         kernel.sysproxy = self
@@ -403,7 +438,6 @@ class Server:
     def stats(self):
         st = self.pool.stats()
         with self.lock:
-            st["readers"] = len(self.conns)
             st["pending"] = len(self.pending)
         return st
 
@@ -508,11 +542,7 @@ class Server:
             with self.lock:
                 self.conns.add(conn)
                 self.pending[conn] = True
-            try:
-                threading.Thread(target=conn.run, name="sp-reader", daemon=True).start()
-            except RuntimeError:
-                conn.out.drop()
-                conn.out.release()
+            self.pool.start(conn.run)
 
     def handshaken(self, conn):
         with self.lock:
