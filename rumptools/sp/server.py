@@ -171,33 +171,37 @@ class Connection:
         """True when the connection is over, False when the role was handed off."""
         view = self.rview
         sock, reader, out, server = self.sock, self.reader, self.out, self.server
+        rbuf = reader.buf                   # the same bytearray for the reader's life
         unpack = wire.HEADER.unpack_from
-        handle = self.handle
+        handle, syscall = self.handle, self.syscall
+        HSIZE, REQ, SYSCALL = wire.HEADER_SIZE, wire.REQ, wire.SYSCALL
         fr = None
         while True:
-            try:
-                while True:
-                    if fr is None:
-                        fr = reader.next_frame()
+            pending = 0
+            if fr is not None or reader.pos != len(rbuf):      # frames buffered
+                try:
+                    while True:
                         if fr is None:
-                            break
-                        if self.reserved:
-                            server.budget.give_back(self.reserved)
-                            self.reserved = 0
-                    ok = handle(fr)
-                    fr = None
-                    if self.role is not me:
-                        return False
-                    if not ok:
-                        self.hangup()
-                        return True
-            except wire.WireError:
-                self.hangup()
-                return True
+                            fr = reader.next_frame()
+                            if fr is None:
+                                break
+                            if self.reserved:
+                                server.budget.give_back(self.reserved)
+                                self.reserved = 0
+                        ok = handle(fr)
+                        fr = None
+                        if self.role is not me:
+                            return False
+                        if not ok:
+                            self.hangup()
+                            return True
+                except wire.WireError:
+                    self.hangup()
+                    return True
+                pending = reader.pending()
             if out.queued > 0 or out.inflight >= MAX_INFLIGHT:
                 if not out.wait_room(MAX_INFLIGHT):
                     return True
-            pending = reader.pending()
             if pending > SMALL_FRAME and not self.reserved:
                 if pending > wire.MAX_FRAME:
                     self.hangup()
@@ -233,10 +237,16 @@ class Connection:
             if n == 0:
                 out.shut_read_side()
                 return True
-            if n >= wire.HEADER_SIZE and reader.pos == len(reader.buf):
+            if n >= HSIZE and reader.pos == len(rbuf):
                 length, reqno, cls, typ, arg = unpack(view)
                 if length == n:         # the common case: exactly one whole frame arrived
-                    fr = (reqno, cls, typ, arg, bytes(view[wire.HEADER_SIZE:n]))
+                    proc = self.proc
+                    if typ == SYSCALL and cls == REQ and proc is not None:
+                        syscall(proc, reqno, arg, bytes(view[HSIZE:n]))
+                        if self.role is not me:
+                            return False
+                    else:
+                        fr = (reqno, cls, typ, arg, bytes(view[HSIZE:n]))
                     continue
             reader.feed(view[:n])
 
