@@ -4,14 +4,17 @@ The dispatch entry of a call (kernel/kern/syscall.py Sysent) holds the
 encoder of its results; encode(reqno, results) returns the whole response
 frame. Where the table already says the types (no results, one integer, one
 byte buffer) the frame is packed at once without looking at the values'
-types; anything else goes through wire.encode. Every encoder checks the
+types, and struct stat, a list of integers, in one struct.pack; anything
+else goes through wire.encode. Every encoder checks the
 number of results against the table (ValueError if a handler returned
 another shape); an integer out of 64-bit range is struct.error, which the
 server answers with EOVERFLOW as it does wire.encode's WireError.
 """
 import struct
+from itertools import chain
 
 from . import wire
+from ..abi.sctypes import STAT_FIELDS
 
 _INT_TYPES = frozenset("int fd flags mode uid gid dev int64 off size ssize pid".split())
 _HEAD = "<QQHHi"
@@ -60,6 +63,30 @@ def _generic(n):
     return enc
 
 
+def _int_list(n):
+    """One result that is a list of n integers (struct stat): packed in one go; any other
+    value goes the generic way, which raises what it would have raised."""
+    pack = struct.Struct(_HEAD + "cIcI" + "cq" * n).pack
+    size = wire.HEADER_SIZE + 5 + 5 + 9 * n
+    tags = (b"i",) * n
+    generic = _generic(1)
+
+    def enc(reqno, results):
+        if len(results) == 1:
+            v = results[0]
+            if type(v) is tuple and len(v) == n:
+                try:
+                    return pack(size, reqno, RESP, SYSCALL, 0, b"l", 1, b"l", n,
+                                *chain.from_iterable(zip(tags, v)))
+                except struct.error:
+                    pass
+        return generic(reqno, results)
+    return enc
+
+
+_stat = _int_list(len(STAT_FIELDS))
+
+
 def result_encoder(sc):
     """The encoder of one table entry: encode(reqno, results) -> response frame bytes."""
     res = sc.results
@@ -70,4 +97,6 @@ def result_encoder(sc):
             return _one_int
         if res[0].type == "outbuf":
             return _one_bytes
+        if res[0].type == "stat":
+            return _stat
     return _generic(len(res))
