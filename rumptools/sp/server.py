@@ -1,20 +1,32 @@
 """The sysproxy server: accepts clients and runs their system calls in the kernel.
 
-Threads (NetBSD's rumpuser_sp.c shape):
+Threads (leader/follower, on the pool of pool.py):
 - one accept thread;
-- one reader per connection, which only reads frames: handshakes, prefork
-  and exec are handled there (short, ordered with the connection's other
-  frames); every system call is handed to the worker pool (pool.py);
-- pool workers run the calls; a call that sleeps parks on the pool, so
-  sleeping calls never fail and queue beyond the pool's size;
+- each connection has one reading role, held by one pool thread at a time:
+  it reads frames and handles each as it arrives -- handshakes, prefork
+  and exec (ordered with the connection's other frames) and every system
+  call, inline, so a call that does not wait costs no thread switch;
+- a call about to wait (the LWP's before-sleep hook: a sleep, or the kernel
+  lock let go around host I/O or cipher work) hands the reading role to
+  another pool thread first (_handoff), so the connection's further calls
+  are read and run meanwhile; the waiting thread answers its call and goes
+  back to the pool. Sleeping calls thus never fail, and at the pool's
+  thread limit a connection's requests wait to be read rather than fail;
 - a writer per connection only while that client is behind in reading
   (outq.py).
+NetBSD's server hands every call to a worker instead; running calls where
+they are read halves the cost of a call that does not wait (rump_sp(7)).
 
 Locking rule: the kernel lock is taken only inside kernel calls (and here
 around process-table operations); nothing here waits on a client's socket
 while holding it: replies and kernel-raised signals go through the
-connection's non-blocking output queue (outq.py). Server.lock guards the
-connection set; it is never held while taking the kernel lock.
+connection's non-blocking output queue (outq.py). _handoff runs inside
+tsleep (or biglock.unlocked) with the kernel lock held: it takes only the
+leaf locks Output.lock and Pool.lock and wakes or starts a thread. The
+reading role is one thread's at a time (Connection.role says whose run()
+holds it); only that thread touches the connection's frame reader, receive
+buffer and frame-budget reservation. Server.lock guards the connection set;
+it is never held while taking the kernel lock.
 
 Limits, so that no client can lock others out: a connection must complete
 its handshake within kern.sysproxy.handshake_timeout seconds; at most
@@ -24,8 +36,8 @@ a new connection is refused only when every slot has a handshaken client).
 Frames larger than SMALL_FRAME reserve their size from one FrameBudget
 shared by all connections before they are read (the reader waits for room,
 up to FRAME_WAIT seconds), and a frame that stops arriving for FRAME_STALL
-seconds drops its connection. A connection has at most MAX_INFLIGHT calls
-in flight; past that its reader waits.
+seconds drops its connection. A connection has at most MAX_INFLIGHT waiting
+calls in flight; past that its reader waits.
 """
 import os
 import select
