@@ -243,8 +243,9 @@ class Client:
         """Read frames until our reply comes, handing others to their threads."""
         sock, view, reader = self.sock, self._view, self._reader
         unpack = wire.HEADER.unpack_from
+        rbuf = reader.buf
         while True:
-            fr = reader.next_frame()
+            fr = reader.next_frame() if reader.pos != len(rbuf) else None
             if fr is None:
                 n = sock.recv_into(view)
                 if n == 0:

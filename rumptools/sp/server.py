@@ -113,8 +113,7 @@ class Connection:
         self.accepted = time.monotonic()
         self.reserved = 0               # bytes of the frame budget the reader holds
         self.role = None                # token of the run() that holds the reading role
-        self.rbuf = bytearray(RECV_SIZE)    # the reader's receive buffer, passed on with the role
-        self.rview = memoryview(self.rbuf)
+        self.rbuf = self.rview = None   # the reader's receive buffer, passed on with the role
 
     # -- sending -------------------------------------------------------------
     def send(self, data):
@@ -141,6 +140,9 @@ class Connection:
         to another thread (_handoff); this thread then finishes that call and returns
         to the pool."""
         me = self.role = object()
+        if self.rbuf is None:
+            self.rbuf = bytearray(RECV_SIZE)
+            self.rview = memoryview(self.rbuf)
         try:
             ended = self._read_loop(me)
         except Exception:                   # a bug here must not leave the client hanging
