@@ -67,6 +67,7 @@ class Client:
         self._state = threading.Lock()
         self._cond = threading.Condition(self._state)
         self._leader = False
+        self._sleepers = 0              # threads waiting on _cond (for the reader role or a reply)
         self._replies = {}
         self._waiting = set()
         self._reqno = 0
@@ -206,7 +207,16 @@ class Client:
     def _release_lead(self):
         with self._state:
             self._leader = False
-            self._cond.notify_all()
+            if self._sleepers:          # the common single-threaded case wakes no one
+                self._cond.notify_all()
+
+    def _wait(self):
+        """Wait on _cond (held) until notified, counted so that _release_lead knows."""
+        self._sleepers += 1
+        try:
+            self._cond.wait()
+        finally:
+            self._sleepers -= 1
 
     def _follow(self, reqno, gen):
         cond = self._cond
@@ -223,7 +233,7 @@ class Client:
                     self._leader = True
                     self._waiting.discard(reqno)
                     break
-                cond.wait()
+                self._wait()
         try:
             return self._lead(reqno)
         finally:
@@ -233,8 +243,9 @@ class Client:
         """Read frames until our reply comes, handing others to their threads."""
         sock, view, reader = self.sock, self._view, self._reader
         unpack = wire.HEADER.unpack_from
+        rbuf = reader.buf
         while True:
-            fr = reader.next_frame()
+            fr = reader.next_frame() if reader.pos != len(rbuf) else None
             if fr is None:
                 n = sock.recv_into(view)
                 if n == 0:
@@ -337,7 +348,7 @@ class Client:
         only reads, and the old socket is shut down, so it lets go soon), then connect."""
         with self._cond:
             while self._leader:
-                self._cond.wait()
+                self._wait()
             self._leader = True
         try:
             s = self._greet()

@@ -4,14 +4,17 @@ The dispatch entry of a call (kernel/kern/syscall.py Sysent) holds the
 encoder of its results; encode(reqno, results) returns the whole response
 frame. Where the table already says the types (no results, one integer, one
 byte buffer) the frame is packed at once without looking at the values'
-types; anything else goes through wire.encode. Every encoder checks the
+types, and struct stat, a list of integers, in one struct.pack; anything
+else goes through wire.encode. Every encoder checks the
 number of results against the table (ValueError if a handler returned
 another shape); an integer out of 64-bit range is struct.error, which the
 server answers with EOVERFLOW as it does wire.encode's WireError.
 """
 import struct
+from itertools import chain
 
 from . import wire
+from ..abi.sctypes import STAT_FIELDS
 
 _INT_TYPES = frozenset("int fd flags mode uid gid dev int64 off size ssize pid".split())
 _HEAD = "<QQHHi"
@@ -46,24 +49,6 @@ def _one_bytes(reqno, results):
     return _pack_bytes_head(_SIZE_BYTES + n, reqno, RESP, SYSCALL, 0, b"l", 1, b"b", n) + v
 
 
-# one struct stat: a list of 14 integers inside the results list (the hijack library's
-# most frequent reply, stat() in a loop); packed at once, checked by struct itself
-_STAT_FIELDS = 14
-_pack_stat = struct.Struct(_HEAD + "cIcI" + "cq" * _STAT_FIELDS).pack
-_SIZE_STAT = wire.HEADER_SIZE + 5 + 5 + 9 * _STAT_FIELDS
-_I = b"i"
-
-
-def _one_stat(reqno, results):
-    (v,) = results
-    if type(v) is not tuple or len(v) != _STAT_FIELDS:
-        return _frame(reqno, wire.encode(results))
-    a, b, c, d, e, f, g, h, i, j, k, l_, m, n = v
-    return _pack_stat(_SIZE_STAT, reqno, RESP, SYSCALL, 0, b"l", 1, b"l", _STAT_FIELDS,
-                      _I, a, _I, b, _I, c, _I, d, _I, e, _I, f, _I, g, _I, h, _I, i, _I, j,
-                      _I, k, _I, l_, _I, m, _I, n)
-
-
 def _frame(reqno, body):
     return _pack_head(wire.HEADER_SIZE + len(body), reqno, RESP, SYSCALL, 0) + body
 
@@ -78,6 +63,30 @@ def _generic(n):
     return enc
 
 
+def _int_list(n):
+    """One result that is a list of n integers (struct stat): packed in one go; any other
+    value goes the generic way, which raises what it would have raised."""
+    pack = struct.Struct(_HEAD + "cIcI" + "cq" * n).pack
+    size = wire.HEADER_SIZE + 5 + 5 + 9 * n
+    tags = (b"i",) * n
+    generic = _generic(1)
+
+    def enc(reqno, results):
+        if len(results) == 1:
+            v = results[0]
+            if type(v) is tuple and len(v) == n:
+                try:
+                    return pack(size, reqno, RESP, SYSCALL, 0, b"l", 1, b"l", n,
+                                *chain.from_iterable(zip(tags, v)))
+                except struct.error:
+                    pass
+        return generic(reqno, results)
+    return enc
+
+
+_stat = _int_list(len(STAT_FIELDS))
+
+
 def result_encoder(sc):
     """The encoder of one table entry: encode(reqno, results) -> response frame bytes."""
     res = sc.results
@@ -89,5 +98,5 @@ def result_encoder(sc):
         if res[0].type == "outbuf":
             return _one_bytes
         if res[0].type == "stat":
-            return _one_stat
+            return _stat
     return _generic(len(res))

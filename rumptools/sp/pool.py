@@ -1,147 +1,166 @@
-"""The sysproxy worker pool: every system call runs on one of its threads.
+"""The sysproxy thread pool: leader/follower threads that read connections and run calls.
 
-As NetBSD's rumpuser_sp.c does, the pool grows on demand up to max_workers
-threads running calls, keeps at most keep_idle idle threads (a worker that
-finds that many idle already ends), and queues work beyond its size: work is
-never refused for lack of a thread.
+Every thread of the pool is, at any time, one of:
 
-A call that must sleep in the kernel *parks* (park() is the LWP's
-before-sleep hook): its thread stays with the call, but it stops counting
-against max_workers, so queued work gets a thread at once. Sleeping calls
-therefore never fail and never hold up others; what bounds them is the
-total thread cap (max_threads) and the per-connection limit on calls in
-flight (server.py). Past max_threads, work waits in the queue.
+- a *reader*: it holds one connection's reading role (server.py): it reads
+  that connection's frames and runs each system call itself, inline, as it
+  arrives. A call that never sleeps thus costs no thread switch;
+- *asleep in a call* (parked): a call about to sleep in the kernel hands the
+  reading role of its connection to another pool thread first (handoff(),
+  the LWP's before-sleep hook), so the connection's further calls are read
+  and run while it sleeps; the sleeper leaves the readers and keeps the
+  call until its reply is sent;
+- *idle*, waiting for a reading role to take.
+
+A reading role goes to an idle thread (the most recently used first), else
+to a new thread while the pool has fewer than max_threads threads; past
+that it queues, and the next thread that finishes a call or a connection
+takes it. So no call ever fails for lack of a thread: at the bound a
+connection's further calls wait to be read, they are never refused. When a
+call or a connection is done, its thread takes queued work, else stays idle
+if fewer than keep_idle (NetBSD's IDLEWORKER, 16) are, else ends: the pool
+falls back when the burst is over.
+
+How many calls run at once is bounded by the connections (each reader runs
+one call at a time) plus the sleepers that were woken and are finishing
+theirs; all run under the one kernel lock.
 
 Locking rule: Pool.lock guards the counters, the queue and the idle stack.
 It is a leaf lock: nothing is called while it is held, and it may be taken
-with the kernel lock held (park() runs inside tsleep). Work functions run
-with no lock held.
+with the kernel lock held (handoff() runs inside tsleep, before the sleep).
+Roles run with no lock held.
 """
 import sys
 import threading
 import traceback
 from collections import deque
 
-MAX_WORKERS = 128       # NetBSD's MAXWORKER
 KEEP_IDLE = 16          # NetBSD's IDLEWORKER
-MAX_THREADS = 4096      # running + parked; beyond it work queues
+MAX_THREADS = 4096      # readers + sleepers + idle; beyond it reading roles queue
 
 
 class _Worker:
-    __slots__ = ("wake", "item", "parked")
+    __slots__ = ("pool", "wake", "item", "reading", "parked")
 
-    def __init__(self):
+    def __init__(self, pool):
+        self.pool = pool
         self.wake = threading.Lock()
-        self.wake.acquire()         # released by submit() to hand over an item
+        self.wake.acquire()         # released to hand this idle thread a role
         self.item = None
-        self.parked = False
+        self.reading = False        # holds a connection's reading role
+        self.parked = False         # handed its role off: asleep in (or finishing) a call
 
 
 _tls = threading.local()
 
 
 class Pool:
-    def __init__(self, max_workers=MAX_WORKERS, keep_idle=KEEP_IDLE, max_threads=MAX_THREADS,
-                 name="sp-worker", on_error=None):
-        self.max_workers = max_workers
+    def __init__(self, keep_idle=KEEP_IDLE, max_threads=MAX_THREADS, name="sp-thread", on_error=None):
         self.keep_idle = keep_idle
         self.max_threads = max_threads
         self.name = name
         self.on_error = on_error
         self.lock = threading.Lock()
-        self.queue = deque()
+        self.queue = deque()        # reading roles waiting for a thread
         self.idle = []              # stack of idle _Worker: the most recently used is reused first
-        self.threads = 0            # threads alive in the pool (idle, running and parked)
-        self.parked = 0             # of which: running a call that sleeps
+        self.threads = 0            # threads alive in the pool
+        self.readers = 0            # of which: holding a reading role
+        self.parked = 0             # of which: asleep in a call (or finishing it after the sleep)
         self.closed = False
 
     # -- counters (read without the lock: for sysctl) ----------------------------------
     def stats(self):
-        return {"workers": self.threads, "idle": len(self.idle), "parked": self.parked,
-                "queued": len(self.queue)}
+        return {"readers": self.readers, "workers": self.threads - self.readers,
+                "idle": len(self.idle), "parked": self.parked, "queued": len(self.queue)}
 
-    def _may_spawn(self):
-        return (self.threads - self.parked < self.max_workers and self.threads < self.max_threads
-                and not self.closed)
-
-    # -- work ------------------------------------------------------------------------
-    def submit(self, fn, *args):
-        """Run fn(*args) on a worker: an idle one, a new one, or queued for the next free."""
-        item = (fn, args)
+    # -- roles -----------------------------------------------------------------------
+    def start(self, fn):
+        """Run the reading role fn() on an idle thread, a new one, or the next one free."""
         with self.lock:
             w = self.idle.pop() if self.idle else None
-            if w is None and not self._may_spawn():
-                self.queue.append(item)
-                return
             if w is None:
+                if self.threads >= self.max_threads:
+                    self.queue.append(fn)
+                    return
                 self.threads += 1
+            self.readers += 1
         if w is not None:
-            w.item = item
+            w.item = fn
             w.wake.release()
             return
-        self._spawn(item)
+        self._spawn(fn)
 
-    def _spawn(self, item):
-        t = threading.Thread(target=self._run, args=(item,), name=self.name, daemon=True)
+    def _spawn(self, fn):
+        t = threading.Thread(target=self._run, args=(fn,), name=self.name, daemon=True)
         try:
             t.start()
-        except RuntimeError:            # the host is out of threads: queue it for a running worker
+        except RuntimeError:            # the host is out of threads: the next free one takes it
             with self.lock:
                 self.threads -= 1
-                self.queue.appendleft(item)
+                self.readers -= 1
+                self.queue.appendleft(fn)
 
-    def park(self):
-        """The call on this thread is about to sleep: stop counting it, start queued work."""
+    def is_reader(self):
+        """True on a thread of this pool that holds a reading role."""
         w = getattr(_tls, "worker", None)
-        if w is None or w.parked:
-            return
-        item = None
-        with self.lock:
-            w.parked = True
-            self.parked += 1
-            if self.queue and self._may_spawn():
-                item = self.queue.popleft()
-                self.threads += 1
-        if item is not None:
-            self._spawn(item)
+        return w is not None and w.reading and w.pool is self
 
-    def _run(self, item):
-        w = _Worker()
+    def handoff(self, fn):
+        """The call on this reader is about to sleep: this thread leaves the readers (it
+        keeps the call) and fn, the connection's reading role, goes to another thread.
+        False if this thread is not a reader of the pool (nothing is done then)."""
+        w = getattr(_tls, "worker", None)
+        if w is None or not w.reading or w.pool is not self:
+            return False
+        with self.lock:
+            w.reading = False
+            w.parked = True
+            self.readers -= 1
+            self.parked += 1
+        self.start(fn)
+        return True
+
+    def _run(self, fn):
+        w = _Worker(self)
         _tls.worker = w
+        lock = self.lock
         while True:
-            fn, args = item
+            w.reading = True
             try:
-                fn(*args)
-            except Exception:               # a bug in a work function must not end the pool
+                fn()
+            except Exception:               # a bug in a role must not end the pool
                 if self.on_error is not None:
                     self.on_error(traceback.format_exc())
                 else:
                     sys.stderr.write(traceback.format_exc())
-            item = fn = args = None          # an idle worker keeps no big frame alive
-            with self.lock:
+            fn = None
+            with lock:
+                if w.reading:
+                    w.reading = False
+                    self.readers -= 1
                 if w.parked:
                     w.parked = False
                     self.parked -= 1
-                over = self.threads - self.parked > self.max_workers
-                if self.queue and not over and not self.closed:
-                    item = self.queue.popleft()
-                elif over or self.closed or len(self.idle) >= self.keep_idle:
+                if self.queue and not self.closed:
+                    fn = self.queue.popleft()
+                    self.readers += 1
+                elif self.closed or len(self.idle) >= self.keep_idle:
                     self.threads -= 1
                     return
                 else:
                     self.idle.append(w)
-            if item is not None:
+            if fn is not None:
                 continue
             w.wake.acquire()
-            item = w.item
+            fn = w.item
             w.item = None
-            if item is None:                # close() woke us
-                with self.lock:
+            if fn is None:                  # close() woke us
+                with lock:
                     self.threads -= 1
                 return
 
     def close(self):
-        """Let idle workers end; queued work is dropped (the server is going away)."""
+        """Let idle threads end; queued roles are dropped (the server is going away)."""
         with self.lock:
             self.closed = True
             self.queue.clear()

@@ -1,31 +1,45 @@
 """The sysproxy server: accepts clients and runs their system calls in the kernel.
 
-Threads (NetBSD's rumpuser_sp.c shape):
+Threads (leader/follower, on the pool of pool.py):
 - one accept thread;
-- one reader per connection, which only reads frames: handshakes, prefork
-  and exec are handled there (short, ordered with the connection's other
-  frames); every system call is handed to the worker pool (pool.py);
-- pool workers run the calls; a call that sleeps parks on the pool, so
-  sleeping calls never fail and queue beyond the pool's size;
+- each connection has one reading role, held by one pool thread at a time:
+  it reads frames and handles each as it arrives -- handshakes, prefork
+  and exec (ordered with the connection's other frames) and every system
+  call, inline, so a call that does not wait costs no thread switch;
+- a call about to wait (the LWP's before-sleep hook: a sleep, or the kernel
+  lock let go around host I/O or cipher work) hands the reading role to
+  another pool thread first (_handoff), so the connection's further calls
+  are read and run meanwhile; the waiting thread answers its call and goes
+  back to the pool. Sleeping calls thus never fail, and at the pool's
+  thread limit a connection's requests wait to be read rather than fail;
 - a writer per connection only while that client is behind in reading
   (outq.py).
+NetBSD's server hands every call to a worker instead; running calls where
+they are read halves the cost of a call that does not wait (rump_sp(7)).
 
 Locking rule: the kernel lock is taken only inside kernel calls (and here
 around process-table operations); nothing here waits on a client's socket
 while holding it: replies and kernel-raised signals go through the
-connection's non-blocking output queue (outq.py). Server.lock guards the
-connection set; it is never held while taking the kernel lock.
+connection's non-blocking output queue (outq.py). _handoff runs inside
+tsleep (or biglock.unlocked) with the kernel lock held: it takes only the
+leaf locks Output.lock and Pool.lock and wakes or starts a thread. The
+reading role is one thread's at a time (Connection.role says whose run()
+holds it); only that thread touches the connection's frame reader, receive
+buffer and frame-budget reservation. Server.lock guards the connection set;
+it is never held while taking the kernel lock.
 
 Limits, so that no client can lock others out: a connection must complete
 its handshake within kern.sysproxy.handshake_timeout seconds; at most
 MAX_PENDING connections may be waiting to handshake (a new one evicts the
-oldest), and MAX_CLIENTS in all (when full, a waiting one is evicted first;
-a new connection is refused only when every slot has a handshaken client).
+oldest once that has waited PENDING_GRACE seconds, so a burst of honest
+clients is not cut off), and MAX_CLIENTS in all (when full, a waiting one is
+evicted first; a new connection is refused only when every slot has a
+handshaken client).
 Frames larger than SMALL_FRAME reserve their size from one FrameBudget
 shared by all connections before they are read (the reader waits for room,
 up to FRAME_WAIT seconds), and a frame that stops arriving for FRAME_STALL
-seconds drops its connection. A connection has at most MAX_INFLIGHT calls
-in flight; past that its reader waits.
+seconds drops its connection. A connection has at most MAX_INFLIGHT waiting
+calls in flight; past that its reader waits.
 """
 import os
 import select
@@ -45,6 +59,7 @@ _decode = wire.decode
 
 MAX_CLIENTS = 255           # NetBSD's MAXCLI, less the listener
 MAX_PENDING = 32
+PENDING_GRACE = 2.0           # seconds a waiting connection is safe from eviction
 MAX_INFLIGHT = 2048
 HANDSHAKE_TIMEOUT = 10.0
 RECV_SIZE = 1 << 20
@@ -99,8 +114,9 @@ class Connection:
         self.reader = wire.FrameReader()
         self.proc = None
         self.accepted = time.monotonic()
-        self.reserved = 0               # bytes of the frame budget this reader holds
-        self.big = 0                    # of which: the large frame being handled
+        self.reserved = 0               # bytes of the frame budget the reader holds
+        self.role = None                # token of the run() that holds the reading role
+        self.rbuf = self.rview = None   # the reader's receive buffer, passed on with the role
 
     # -- sending -------------------------------------------------------------
     def send(self, data):
@@ -122,18 +138,42 @@ class Connection:
 
     # -- reading -------------------------------------------------------------
     def run(self):
-        """Reader thread: read frames until the peer goes or the connection is dropped."""
+        """The connection's reading role, run by a pool thread: read frames and run each
+        call inline until the peer goes, or until a call about to sleep hands the role
+        to another thread (_handoff); this thread then finishes that call and returns
+        to the pool."""
+        me = self.role = object()
+        if self.rbuf is None:
+            self.rbuf = bytearray(RECV_SIZE)
+            self.rview = memoryview(self.rbuf)
         try:
-            self._read_loop()
+            ended = self._read_loop(me)
         except Exception:                   # a bug here must not leave the client hanging
             import traceback
             self.kernel.console("sysproxy: reader failed:\n%s" % traceback.format_exc())
+            if self.role is not me:         # the role is another thread's now
+                return
             self.hangup()
-        finally:
+            ended = True
+        if ended:
+            self.role = None
+            self.rbuf = self.rview = None   # the connection may live on in a cycle until gc
             self.server.budget.give_back(self.reserved)
             self.reserved = 0
             self.disconnected()
             self.out.release()
+
+    def _handoff(self):
+        """The LWP's before-sleep hook (kernel lock held): the call on this reader is
+        about to sleep, so the connection's reading goes to another pool thread first.
+        From here the call counts as in flight (exec waits for it; it holds its own
+        reference to the socket)."""
+        pool = self.server.pool
+        if not pool.is_reader():            # not on a reader (a unit test's direct call)
+            return
+        self.out.call_started()
+        self.role = None
+        pool.handoff(self.run)
 
     def _wait_readable(self, timeout):
         """poll() the socket: True if there is something to read (or EOF)."""
@@ -144,55 +184,60 @@ class Connection:
         except (OSError, ValueError):
             return True
 
-    def _read_loop(self):
-        buf = bytearray(RECV_SIZE)
-        view = memoryview(buf)
+    def _read_loop(self, me):
+        """True when the connection is over, False when the role was handed off."""
+        view = self.rview
         sock, reader, out, server = self.sock, self.reader, self.out, self.server
+        rbuf = reader.buf                   # the same bytearray for the reader's life
         unpack = wire.HEADER.unpack_from
+        handle, syscall = self.handle, self.syscall
+        HSIZE, REQ, SYSCALL = wire.HEADER_SIZE, wire.REQ, wire.SYSCALL
         fr = None
         while True:
-            try:
-                while True:
-                    if fr is None:
-                        fr = reader.next_frame()
+            pending = 0
+            if fr is not None or reader.pos != len(rbuf):      # frames buffered
+                try:
+                    while True:
                         if fr is None:
-                            break
-                        if self.reserved:
-                            server.budget.give_back(self.reserved)
-                            self.reserved = 0
-                    ok = self.handle(fr)
-                    fr = None
-                    if not ok:
-                        self.hangup()
-                        return
-            except wire.WireError:
-                self.hangup()
-                return
+                            fr = reader.next_frame()
+                            if fr is None:
+                                break
+                            if self.reserved:
+                                server.budget.give_back(self.reserved)
+                                self.reserved = 0
+                        ok = handle(fr)
+                        fr = None
+                        if self.role is not me:
+                            return False
+                        if not ok:
+                            self.hangup()
+                            return True
+                except wire.WireError:
+                    self.hangup()
+                    return True
+                pending = reader.pending()
             if out.queued > 0 or out.inflight >= MAX_INFLIGHT:
                 if not out.wait_room(MAX_INFLIGHT):
-                    return
-            pending = reader.pending()
+                    return True
             if pending > SMALL_FRAME and not self.reserved:
                 if pending > wire.MAX_FRAME:
                     self.hangup()
-                    return
+                    return True
                 if not server.budget.reserve(pending, FRAME_WAIT):
                     self.hangup()
-                    return
+                    return True
                 self.reserved = pending
                 fr = self._read_big(pending)    # straight into a buffer of its own
                 if fr is None:
-                    return
-                self.big, self.reserved = self.reserved, 0   # now the call's, until it is done
-                try:
-                    ok = self.handle(fr)
-                finally:
-                    server.budget.give_back(self.big)
-                    self.big = 0
+                    return True
+                held, self.reserved = self.reserved, 0   # now the call's, until it is done
+                ok = handle(fr, held)
                 fr = None
+                if self.role is not me:
+                    return False
                 if not ok:
                     self.hangup()
-                    return
+                    return True
                 continue
             timeout = None
             if self.proc is None:
@@ -201,18 +246,24 @@ class Connection:
                 timeout = FRAME_STALL
             if timeout is not None and not self._wait_readable(timeout):
                 self.hangup()               # no handshake in time, or a frame that stopped coming
-                return
+                return True
             try:
                 n = sock.recv_into(view)
             except OSError:
                 n = 0
             if n == 0:
                 out.shut_read_side()
-                return
-            if n >= wire.HEADER_SIZE and reader.pos == len(reader.buf):
+                return True
+            if n >= HSIZE and reader.pos == len(rbuf):
                 length, reqno, cls, typ, arg = unpack(view)
                 if length == n:         # the common case: exactly one whole frame arrived
-                    fr = (reqno, cls, typ, arg, bytes(view[wire.HEADER_SIZE:n]))
+                    proc = self.proc
+                    if typ == SYSCALL and cls == REQ and proc is not None:
+                        syscall(proc, reqno, arg, bytes(view[HSIZE:n]))
+                        if self.role is not me:
+                            return False
+                    else:
+                        fr = (reqno, cls, typ, arg, bytes(view[HSIZE:n]))
                     continue
             reader.feed(view[:n])
 
@@ -250,9 +301,20 @@ class Connection:
         self.server.forget_pending(self)
 
     # -- frames --------------------------------------------------------------
-    def handle(self, fr):
-        """Handle one frame; False means drop the connection."""
+    def handle(self, fr, held=0):
+        """Handle one frame; False means drop the connection. held: bytes of the frame
+        budget that the frame holds, given back once it is handled."""
         reqno, cls, typ, arg, body = fr
+        if typ == wire.SYSCALL and cls == wire.REQ and self.proc is not None:
+            self.syscall(self.proc, reqno, arg, body, held)
+            return True
+        try:
+            return self._control(reqno, cls, typ, arg, body)
+        finally:
+            if held:
+                self.server.budget.give_back(held)
+
+    def _control(self, reqno, cls, typ, arg, body):
         if self.proc is None:
             if cls != wire.REQ:
                 self.send_error(reqno, wire.E_AUTH)
@@ -260,11 +322,6 @@ class Connection:
             return self.handshake_first(reqno, typ, arg, body)
         if cls != wire.REQ:
             self.send_error(reqno, wire.E_MALFORMED)
-            return True
-        if typ == wire.SYSCALL:
-            self.out.call_started()
-            held, self.big = self.big, 0        # a large frame's budget goes with its call
-            self.server.pool.submit(self.syscall, self.proc, reqno, arg, body, held)
             return True
         if typ == wire.HANDSHAKE:
             if arg == wire.HS_EXEC:
@@ -339,13 +396,18 @@ class Connection:
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
     def syscall(self, proc, reqno, number, body, held=0):
-        """Run on a pool worker: one system call and its reply."""
+        """One system call and its reply, run inline by the connection's reader. If the
+        call sleeps, the reading role has moved on (_handoff) and the call was counted
+        in flight: it is counted out once its reply is sent."""
+        me = self.role
         try:
             self._syscall(proc, reqno, number, body)
         finally:
             body = None
-            self.server.budget.give_back(held)
-            self.out.call_done()
+            if held:
+                self.server.budget.give_back(held)
+            if self.role is not me:
+                self.out.call_done()
 
     def _syscall(self, proc, reqno, number, body):
         """Dispatch: one lookup finds the kernel's entry (handler, argument check,
@@ -363,7 +425,7 @@ class Connection:
         if not ent.check(args):
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
             return
-        err, results, after, detail = k.run(proc, ent, args, self.server.pool.park)
+        err, results, after, detail = k.run(proc, ent, args, self._handoff)
         if err:
             body = wire.encode((detail,)) if detail else b""
             reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body)
@@ -390,7 +452,7 @@ class Server:
         self.pending = {}               # connections not yet handshaken, oldest first
         self.running = False
         self._inode = None
-        self.pool = Pool(on_error=lambda text: kernel.console("sysproxy: worker failed:\n" + text))
+        self.pool = Pool(on_error=lambda text: kernel.console("sysproxy: thread failed:\n" + text))
         self.budget = FrameBudget(FRAME_BUDGET)
         self.handshake_limit = HANDSHAKE_TIMEOUT
         kernel.sysproxy = self
@@ -403,7 +465,6 @@ class Server:
     def stats(self):
         st = self.pool.stats()
         with self.lock:
-            st["readers"] = len(self.conns)
             st["pending"] = len(self.pending)
         return st
 
@@ -484,15 +545,10 @@ class Server:
             if not self.running:
                 sock.close()
                 return
-            evict = None
-            with self.lock:
-                if len(self.pending) >= MAX_PENDING or len(self.conns) >= MAX_CLIENTS:
-                    if self.pending:
-                        evict = next(iter(self.pending))
-                        del self.pending[evict]
-                    else:
-                        sock.close()        # every slot has a handshaken client
-                        continue
+            evict, refuse = self._make_room()
+            if refuse:
+                sock.close()                # every slot has a handshaken client
+                continue
             if evict is not None:
                 evict.hangup()
             if sock.family != socket.AF_UNIX:
@@ -508,11 +564,26 @@ class Server:
             with self.lock:
                 self.conns.add(conn)
                 self.pending[conn] = True
-            try:
-                threading.Thread(target=conn.run, name="sp-reader", daemon=True).start()
-            except RuntimeError:
-                conn.out.drop()
-                conn.out.release()
+            self.pool.start(conn.run)
+
+    def _make_room(self):
+        """Room for one more connection: (a waiting connection to evict or None, refuse).
+
+        When full, the oldest connection still waiting to handshake is evicted, but
+        only once it has waited PENDING_GRACE seconds: a burst of honest clients
+        connecting at once is let through in turn, and a new connection waits at most
+        that long for a slot held by idle ones. Bounded: the oldest only gets older."""
+        while True:
+            with self.lock:
+                if len(self.pending) < MAX_PENDING and len(self.conns) < MAX_CLIENTS:
+                    return None, False
+                if not self.pending:
+                    return None, True
+                oldest = next(iter(self.pending))
+                if not self.running or time.monotonic() - oldest.accepted >= PENDING_GRACE:
+                    del self.pending[oldest]
+                    return oldest, False
+            time.sleep(0.01)
 
     def handshaken(self, conn):
         with self.lock:

@@ -161,13 +161,43 @@ def _dec(buf, pos, end, depth, left):
     raise WireError("unknown tag 0x%02x" % tag)
 
 
+_ONE_STR = b"l" + _pack_I(1) + b"s"
+_ONE_LIST = b"l" + _pack_I(1) + b"l"
+_INT_LISTS = {}             # n -> (Struct unpacking n tagged integers, the n tags)
+
+
+def _int_list(n):
+    got = _INT_LISTS.get(n)
+    if got is None:
+        got = (struct.Struct("<" + "xq" * n), b"i" * n)
+        if n <= 64:
+            _INT_LISTS[n] = got
+    return got
+
+
 def decode(body):
-    """Decode a body into the tuple it carries; the whole body must be used."""
-    if len(body) <= 14:
+    """Decode a body into the tuple it carries; the whole body must be used.
+
+    The shapes of most calls (nothing, one integer, one string such as a path,
+    one list of integers such as struct stat) are taken apart without the
+    general walk; they decode to exactly what the walk would give."""
+    size = len(body)
+    if size <= 14:
         if body == _EMPTY or not body:
             return ()
-        if len(body) == 14 and body[:6] == _ONE_INT:
+        if size == 14 and body[:6] == _ONE_INT:
             return (_unpack_q(body, 6)[0],)
+    else:
+        head = body[:6]
+        if head == _ONE_STR:
+            if _unpack_I(body, 6)[0] == size - 10:
+                return (str(body[10:], "utf-8", "surrogateescape"),)
+        elif head == _ONE_LIST:
+            n = _unpack_I(body, 6)[0]
+            if size == 10 + 9 * n and 2 <= n <= MAX_LIST:
+                st, tags = _int_list(n)
+                if body[10::9] == tags:
+                    return (st.unpack_from(body, 10),)
     buf = memoryview(body)
     value, pos = _dec(buf, 0, len(buf), 0, [MAX_OBJECTS])
     if pos != len(buf):

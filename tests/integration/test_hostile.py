@@ -222,6 +222,31 @@ def test_idle_connections_cannot_lock_others_out(server):
             s.close()
 
 
+def test_a_burst_of_honest_clients_is_not_evicted(server):
+    """Item 4's limit must not cut off clients that connect at once: 40 connections
+    made together (more than the 32 that may wait to handshake), then each
+    handshaken in turn, well within the deadline: every one gets in."""
+    socks = []
+    try:
+        for _ in range(40):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(server.path)          # waits in the listen queue if not accepted yet
+            socks.append(s)
+        time.sleep(0.5)                     # the server has accepted what it will by now
+        for i, s in enumerate(socks):
+            banner = b""
+            while not banner.endswith(b"\n"):
+                chunk = s.recv(96)
+                assert chunk, "connection %d was closed before its handshake" % i
+                banner += chunk
+            s.sendall(wire.frame(1, wire.REQ, wire.HANDSHAKE, wire.HS_GUEST, wire.encode(("burst",))))
+            assert rawproto.read_frame(s)[1] == wire.RESP, i
+    finally:
+        for s in socks:
+            s.close()
+
+
 def test_half_sent_huge_frames_are_bounded_and_expire(server):
     """Item 5: connections holding half-sent 64 MiB frames share one budget; the others
     wait for room or are dropped, and the server's memory stays bounded."""

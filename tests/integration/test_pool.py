@@ -157,3 +157,34 @@ def test_a_large_pipe_write_beside_many_sleepers_reports_all_it_wrote(server):
     assert out.get("n") == 100_000 and got == b"y" * 100_000
     c.disconnect()
     s.close()
+
+
+def test_calls_that_do_not_wait_run_on_the_reader(server):
+    """Leader/follower: a call that does not sleep runs on the thread that read it, so a
+    client making only such calls has one thread and no worker; a call that sleeps hands
+    the reading on, and its thread comes back to the pool as an idle worker."""
+    c = spclient.Client(spurl.parse(server.url), "quick").connect()
+    try:
+        for _ in range(200):
+            c.getpid()
+        assert c.sysctl("kern.sysproxy.threads", SYSCTL_READ, None)[1] == 1
+        assert c.sysctl("kern.sysproxy.workers", SYSCTL_READ, None)[1] == 0
+        assert c.nanosleep(1_000_000) == 0       # sleeps: its thread comes back idle
+        assert wait_for(lambda: c.sysctl("kern.sysproxy.idle_workers", SYSCTL_READ, None)[1] == 1, 10)
+        r, w = c.pipe2(0)
+        import threading
+        got = {}
+        t = threading.Thread(target=lambda: got.setdefault("data", c.read(r, 4)))
+        t.start()
+        assert wait_for(lambda: c.sysctl("kern.sysproxy.sleeping", SYSCTL_READ, None)[1] == 1, 10)
+        # the sleeper keeps its thread; another reads this connection, and answers at once
+        assert c.getpid() == c.pid
+        assert c.sysctl("kern.sysproxy.threads", SYSCTL_READ, None)[1] == 2
+        assert c.write(w, b"wake") == 4
+        t.join(10)
+        assert got["data"] == b"wake"
+        assert wait_for(lambda: c.sysctl("kern.sysproxy.idle_workers", SYSCTL_READ, None)[1] == 1, 10)
+        assert c.sysctl("kern.sysproxy.workers", SYSCTL_READ, None)[1] == 1
+        assert c.sysctl("kern.sysproxy.sleeping", SYSCTL_READ, None)[1] == 0
+    finally:
+        c.disconnect()

@@ -87,7 +87,8 @@ def test_client_stubs_come_from_the_table():
 
 @pytest.mark.parametrize("name,results", [
     ("getpid", (42,)), ("close", ()), ("read", (b"abc",)), ("pipe2", (3, 4)),
-    ("__stat50", (tuple(range(14)),)), ("__sysctl", ("int", 5, 0)), ("fcntl", (None,)),
+    ("__stat50", (tuple(range(14)),)), ("__stat50", ([-1] * 14,)), ("__stat50", ((1, 2),)),
+    ("__sysctl", ("int", 5, 0)), ("fcntl", (None,)),
 ])
 def test_result_encoders_match_the_generic_encoding(name, results):
     assert result_encoder(sc.BY_NAME[name])(7, results) == wire.frame(7, wire.RESP, wire.SYSCALL, 0, wire.encode(results))
@@ -102,6 +103,10 @@ def test_result_encoders_refuse_the_wrong_shape():
         result_encoder(sc.BY_NAME["pipe2"])(1, (3,))
     with pytest.raises(struct.error):
         result_encoder(sc.BY_NAME["getpid"])(1, (1 << 70,))
+    with pytest.raises(wire.WireError):         # as wire.encode: the server answers EOVERFLOW
+        result_encoder(sc.BY_NAME["__stat50"])(1, ((1 << 70,) + (0,) * 13,))
+    with pytest.raises(wire.WireError):
+        result_encoder(sc.BY_NAME["__stat50"])(1, ((0.5,) + (0,) * 13,))
 
 
 class _Sock:

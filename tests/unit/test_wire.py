@@ -1,3 +1,5 @@
+import struct
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -74,3 +76,32 @@ def test_banner():
         wire.check_banner(b"RUMPSP-0.4-NetBSD-7.99.34/amd64\n")
     with pytest.raises(wire.WireError):
         wire.check_banner(b"HTTP/1.0 200 OK\n")
+
+
+@pytest.mark.parametrize("values", [
+    (), (5,), (-1,), ("/etc/hosts",), ("",), ("caf\u00e9 \udcff",), ((1, 2, 3),), (tuple(range(14)),),
+    ((-(1 << 63), (1 << 63) - 1),), ((1,),), ((1, "a"),), ((1, 2), 3), (b"x",), ("a", "b"), ((),),
+    ((1, (2, 3)),), (None,),
+])
+def test_decode_shortcuts_give_what_the_general_walk_gives(values):
+    """decode() takes common shapes (one int, one str, one list of ints) apart without
+    the general walk: same values, and every truncation or trailing junk still fails."""
+    body = wire.encode(values)
+    walked, end = wire._dec(memoryview(body), 0, len(body), 0, [wire.MAX_OBJECTS])
+    assert end == len(body) and walked == values
+    for form in (body, bytearray(body), memoryview(body)):
+        assert wire.decode(form) == values
+    for cut in range(1, len(body)):
+        with pytest.raises(wire.WireError):
+            wire.decode(body[:cut])
+    with pytest.raises(wire.WireError):
+        wire.decode(body + b"N")
+
+
+def test_decode_shortcut_checks_tags_and_lengths():
+    ints = wire.encode(((1, 2, 3),))
+    with pytest.raises(wire.WireError):             # a list of 3 whose second item is not an int
+        wire.decode(ints[:19] + b"N" + ints[20:])
+    path = wire.encode(("abc",))
+    with pytest.raises(wire.WireError):             # a str whose length says more than there is
+        wire.decode(path[:6] + struct.pack("<I", 4) + path[10:])

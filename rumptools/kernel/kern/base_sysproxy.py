@@ -21,12 +21,13 @@ def _attach(ctx):
 
     add("clients", lambda: kernel.nclients, "Connected sysproxy clients")
     add("threads", lambda: _stat(kernel, "readers") + _stat(kernel, "workers"),
-        "Sysproxy threads alive (one reader per connection and the workers)")
+        "Sysproxy threads alive (one reading each connection, and the workers)")
     add("workers", lambda: _stat(kernel, "workers"),
-        "Worker threads of the sysproxy pool (running, idle and asleep in a call)")
-    add("idle_workers", lambda: _stat(kernel, "idle"), "Idle worker threads (at most 16 are kept)")
+        "Pool threads not reading a connection: asleep in a call, finishing one, or idle")
+    add("idle_workers", lambda: _stat(kernel, "idle"), "Idle pool threads (at most 16 are kept)")
     add("sleeping", lambda: _stat(kernel, "parked"), "Calls asleep in the kernel")
-    add("queued", lambda: _stat(kernel, "queued"), "Calls waiting for a worker")
+    add("queued", lambda: _stat(kernel, "queued"),
+        "Connections waiting for a thread to read their calls (past the thread limit)")
 
     def set_grace(v):
         if v < 0:

@@ -19,12 +19,22 @@ disk's host I/O) and of -d disks, and host I/O and fsync of type=reg -d
 files. Not yet: the buffer cache's fills and write-backs (block device
 access, sync) still do their host I/O with the lock held, since a block
 being filled or written back would need a busy mark that others wait on.
+
+Letting go counts as a sleep for the calling LWP's before-sleep hook: the
+sysproxy server runs calls on the thread that reads their connection, and
+hands that reading on to another thread before a call waits (rumptools.sp.pool),
+so the connection's other calls are not held up behind slow host work.
 """
 from contextlib import contextmanager
+
+from .sleepq import curlwp_slot
 
 
 @contextmanager
 def unlocked(lock):
+    lwp = getattr(curlwp_slot, "lwp", None)
+    if lwp is not None:
+        lwp.before_sleep()          # as a sleep: sysproxy moves the connection's reading on
     lock.release()
     try:
         yield

@@ -29,6 +29,9 @@ def _blen(s):
     return len(s.encode("utf-8", "surrogateescape"))
 
 
+_NAME_SHORT = NAME_MAX // 4     # a name this long or shorter is at most NAME_MAX bytes (UTF-8)
+
+
 class VFS:
     """The namespace: root vnode, mount table, etfs keys."""
 
@@ -60,7 +63,7 @@ class VFS:
     def _check(path):
         if type(path) is not str or "\0" in path:
             raise RumpError(errnos.EINVAL)
-        if _blen(path) >= PATH_MAX:
+        if _blen(path) >= PATH_MAX:         # also: EINVAL (UnicodeError) for what cannot be encoded
             raise RumpError(errnos.ENAMETOOLONG)
         if path == "":
             raise RumpError(errnos.ENOENT)
@@ -99,7 +102,7 @@ class VFS:
             comp, last = comps[i], i == len(comps) - 1
             if vp.vtype != VDIR:
                 raise RumpError(errnos.ENOTDIR)
-            if _blen(comp) > NAME_MAX:
+            if len(comp) > _NAME_SHORT and _blen(comp) > NAME_MAX:
                 raise RumpError(errnos.ENAMETOOLONG)
             dvp = self._leave(vp) if comp == ".." else vp
             if dvp.nlink == 0:
