@@ -166,6 +166,16 @@ def free_runs(bits):
     return runs
 
 
+def _count_fragments(bits, frsum):
+    """Adds each run of free fragments in bits (one block or less) to frsum by
+    its length; returns how many fragments were free."""
+    n = 0
+    for _, run in free_runs(bits):
+        frsum[run] += 1
+        n += run
+    return n
+
+
 def summarize(free_bits, frag, ndblk, contigsumsize):
     """(nbfree, nffree, frsum[8], clusterbits, clustersum) of a free map.
 
@@ -182,30 +192,9 @@ def summarize(free_bits, frag, ndblk, contigsumsize):
             nbfree += 1
             cluster[b] = 1
             continue
-        run = 0
-        for v in chunk:
-            if v:
-                run += 1
-            elif run:
-                frsum[run] += 1
-                nffree += run
-                run = 0
-        if run:
-            frsum[run] += 1
-            nffree += run
+        nffree += _count_fragments(chunk, frsum)
     # a trailing partial block: its free frags count as fragments
-    tail0 = nblk * frag
-    run = 0
-    for v in free_bits[tail0:ndblk]:
-        if v:
-            run += 1
-        elif run:
-            frsum[run] += 1
-            nffree += run
-            run = 0
-    if run:
-        frsum[run] += 1
-        nffree += run
+    nffree += _count_fragments(free_bits[nblk * frag:ndblk], frsum)
     csum = [0] * (contigsumsize + 1) if contigsumsize > 0 else []
     if contigsumsize > 0:
         for _, n in free_runs(cluster):
