@@ -272,6 +272,22 @@ def validate(sb):
     return None
 
 
+def read_candidate(read, off):
+    """The Superblock stored at byte offset off, in the byte order its magic
+    number says, or None when the read fails, comes up short or finds no magic.
+    read(offset, length) returns bytes."""
+    try:
+        raw = read(off, SBLOCKSIZE)
+    except OSError:
+        return None
+    if len(raw) < SBLOCK_STRUCT:
+        return None
+    found = magic_endian(raw)
+    if found is None:
+        return None
+    return Superblock(raw, found[1])
+
+
 def find_superblock(read, strict=True):
     """(Superblock, offset) of the primary superblock, as the kernel finds it.
 
@@ -281,16 +297,9 @@ def find_superblock(read, strict=True):
     and takes its location as found).  Raises SuperblockError.
     """
     for off in SBLOCKSEARCH:
-        try:
-            raw = read(off, SBLOCKSIZE)
-        except OSError:
+        sb = read_candidate(read, off)
+        if sb is None:
             continue
-        if len(raw) < SBLOCK_STRUCT:
-            continue
-        found = magic_endian(raw)
-        if found is None:
-            continue
-        sb = Superblock(raw, found[1])
         if sb.ufs == 1 and off == SBLOCK_UFS2:
             continue
         if sb.ufs == 1 and not sb.old_flags & FS_FLAGS_UPDATED:
