@@ -225,7 +225,7 @@ def test_idle_connections_cannot_lock_others_out(server):
 def test_half_sent_huge_frames_are_bounded_and_expire(server):
     """Item 5: connections holding half-sent 64 MiB frames share one budget; the others
     wait for room or are dropped, and the server's memory stays bounded."""
-    from tests.integration.test_soak_short import rss_of
+    from bench.soak import rss_of
     socks = []
     header = wire.HEADER.pack(wire.MAX_FRAME, 7, wire.REQ, wire.SYSCALL, 4)
     try:
@@ -241,9 +241,8 @@ def test_half_sent_huge_frames_are_bounded_and_expire(server):
                     break
             socks.append(s)
         assert answers_within(server.path, 5)
-        pid = server.pids[0] if server.pids else None
-        if pid:
-            assert rss_of(pid) < 400 << 20, rss_of(pid)
+        rss = rss_of(server.pids[0])    # the fixture found the server's pid
+        assert rss < 400 << 20, rss
     finally:
         for s in socks:
             s.close()
