@@ -127,17 +127,23 @@ def test_console_on_a_stuck_pipe_never_blocks_the_kernel(tmp_path, rumpenv):
     try:
         assert wait_for_socket(path, 15), "boot blocked on the console"
         assert answers_within(path, 5)
-        t0 = time.monotonic()
-        h = subprocess.run([cmd("rump.halt")], env=dict(rumpenv, RUMP_SERVER="unix://" + path),
-                           capture_output=True, timeout=30)
-        assert h.returncode == 0, h.stderr
-        p.wait(10)
-        assert time.monotonic() - t0 < 5
+        halt_in_time(p, path, rumpenv)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
         os.close(r)
+
+
+def halt_in_time(p, path, rumpenv):
+    """rump.halt the server (process p) on path: it succeeds and the server has
+    exited within 5 s."""
+    t0 = time.monotonic()
+    h = subprocess.run([cmd("rump.halt")], env=dict(rumpenv, RUMP_SERVER="unix://" + path),
+                       capture_output=True, timeout=30)
+    assert h.returncode == 0, h.stderr
+    p.wait(10)
+    assert time.monotonic() - t0 < 5
 
 
 def start_looping_server(tmp_path, rumpenv):
@@ -172,12 +178,7 @@ def test_halt_ends_the_server_whatever_clients_do(tmp_path, rumpenv):
     p, path = start_looping_server(tmp_path, rumpenv)
     try:
         s = sigpipe_looper(path)
-        t0 = time.monotonic()
-        h = subprocess.run([cmd("rump.halt")], env=dict(rumpenv, RUMP_SERVER="unix://" + path),
-                           capture_output=True, timeout=30)
-        assert h.returncode == 0, h.stderr
-        p.wait(10)
-        assert time.monotonic() - t0 < 5
+        halt_in_time(p, path, rumpenv)
         s.close()
     finally:
         if p.poll() is None:
