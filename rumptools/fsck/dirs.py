@@ -54,12 +54,3 @@ def add_entry(st, dirino, ino, dtype, name):
                 st.write(off, bytes(buf))
                 return True
     return False
-
-
-def set_entry_ino(st, off, chunk, entry, ino, dtype=None):
-    buf = bytearray(chunk)
-    struct.pack_into(st.endian + "I", buf, entry.offset, ino)
-    if dtype is not None:
-        buf[entry.offset + 6] = dtype
-    st.write(off, bytes(buf))
-    return bytes(buf)

@@ -180,10 +180,6 @@ class Allocator:
             nf += g.nffree
         return nd, nb, ni, nf
 
-    def free_frags(self):
-        _, nb, _, nf = self.totals()
-        return nb * self.sb.frag + nf
-
     # -- blocks
     def _groups_from(self, c):
         n = len(self.groups)

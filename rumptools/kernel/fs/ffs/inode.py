@@ -230,10 +230,6 @@ class FfsFile(FfsNode):
         sb = self.fs.sb
         return sb.numfrags(sb.fragroundup(sb.blksize(size, lbn)))
 
-    def _have_frags(self, lbn):
-        """How many frags lbn holds now (by the current size)."""
-        return self._lastfrags(self.d.size, lbn)
-
     def write_data(self, offset, data):
         fs = self.fs
         sb = fs.sb
