@@ -149,7 +149,6 @@ class Ffs:
     def write_inode(self, node):
         sb = self.sb
         self.dev_write(sb.ino_offset(node.ino), node.d.pack())
-        node.dirty = False
         self.dirty_nodes.discard(node)
 
     def make_node(self, dvp, name, vtype, mode, rdev, target):
