@@ -12,14 +12,12 @@ from ....abi.errnos import RumpError
 from ....formats import ffs_dinode as di
 from ....formats import ffs_dir
 from ....formats import ffs_superblock as fsb
-from ...vfs.mount import MNT_RDONLY, Mount
+from ...vfs.mount import MNT_LOCAL, MNT_RDONLY, MNT_UPDATE, Mount
 from ...vfs.vnode import VBLK, VCHR, VDIR, VLNK
 from .cgalloc import Allocator
 from .dirops import FfsDir, new_dinode
 from .inode import VTYPE, FfsFile, FfsLink, FfsOther, FfsSpecial
 
-MNT_LOCAL = 0x1000
-MNT_UPDATE = 0x10000
 INDIRECT_CACHE = 256
 
 
