@@ -29,6 +29,11 @@ class FfsDir(FfsFile):
         self._chunks = None          # [[Entry...] per chunk]
         self._index = None           # name bytes -> Entry
 
+    def release(self):
+        """Free everything, and forget the parsed copy of the entries."""
+        self._chunks = self._index = None
+        super().release()
+
     # -- the parsed copy
     def _load(self):
         if self._chunks is not None:

@@ -201,8 +201,6 @@ class Ffs:
         """Free a node with no names left once nobody has it open."""
         if node.d.nlink > 0 or node.opencount > 0:
             return
-        if node.vtype == VDIR:
-            node._chunks = node._index = None
         node.release()
         is_dir = node.vtype == VDIR
         ino = node.ino
