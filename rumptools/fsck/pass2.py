@@ -32,7 +32,7 @@ def fileerror(st, ino, msg, path):
 
 
 def _hdr(st):
-    return struct.Struct(st.endian + "IHBB")
+    return ffs_dir.entry_header(st.endian)
 
 
 def _salvage(st, off, buf, prev):
