@@ -8,14 +8,13 @@ fills, in increasing order within each group, the primary superblock last;
 first.  `now` (seconds, float) and `rand` (n -> bytes) are injected, so the
 result is reproducible in tests.  Pure: no I/O of its own.
 """
-import struct
 
 from . import ffs_dinode as di
 from . import ffs_dir
 from .ffs_cg import CG, CG_MAGIC, map_offsets, summarize
 from .ffs_geometry import roundup
 from .ffs_superblock import (FS_FLAGS_UPDATED, FS_ISCLEAN, FS_UFS1_MAGIC, FS_UFS2_MAGIC,
-                             SBLOCKSEARCH, SBLOCKSIZE, Superblock)
+                             SBLOCKSEARCH, SBLOCKSIZE, Superblock, pack_csums)
 
 ROOTINO = 2
 
@@ -203,7 +202,7 @@ def build(g, write, now, rand, uid=0, gid=0):
         cg = cgs[c][0]
         for i in range(4):
             tot[i] += cg.cs[i]
-        csum.append(struct.pack(g.endian + "4i", *cg.cs))
+        csum.append(cg.cs)
     sb.set_totals(*tot)
     if g.ufs == 1:
         sb.old_cstotal = list(tot)
@@ -218,7 +217,7 @@ def build(g, write, now, rand, uid=0, gid=0):
             itab[ROOTINO * isz:(ROOTINO + 1) * isz] = root
         write((base + g.iblkno) * fs, bytes(itab))
     # summary area, root directory block, primary superblock
-    cs = b"".join(csum).ljust(g.cssize, b"\0")
+    cs = pack_csums(csum, g.endian, g.cssize)
     write(g.csaddr * fs, cs)
     write(root_addr * fs, ffs_dir.empty_dir(ROOTINO, ROOTINO, g.endian).ljust(fs, b"\0"))
     primary = bytearray(g.sblkno * fs - g.sblockloc if g.sblockloc else g.sbsize)

@@ -13,6 +13,7 @@ from ....abi import errnos
 from ....abi.errnos import RumpError
 from ....formats.ffs_cg import CG, CG_MAGIC, summarize
 from ....formats.ffs_mkfs import _pack_bits, inode_blocks
+from ....formats.ffs_superblock import pack_csums
 
 _EXPAND = [bytes((v >> k) & 1 for k in range(8)) for v in range(256)]
 
@@ -311,10 +312,6 @@ class Allocator:
                 g.dirty = False
 
     def csum_bytes(self):
-        import struct
         sb = self.sb
-        out = bytearray(sb.cssize)
-        for g in self.groups:
-            struct.pack_into(sb.endian + "4i", out, 16 * g.c, g.ndir, g.nbfree, g.nifree,
-                             g.nffree)
-        return bytes(out)
+        return pack_csums([(g.ndir, g.nbfree, g.nifree, g.nffree) for g in self.groups],
+                          sb.endian, sb.cssize)
