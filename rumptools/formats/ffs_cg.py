@@ -151,6 +151,19 @@ class CG(Record):
             struct.pack_into(self.endian + "h", self.buf, self.old_boff, nblocks)
 
 
+def pack_bits(bits):
+    """LSB-first bitmap bytes of a sequence of 0/1 values (a group's inode,
+    free and cluster maps)."""
+    n = len(bits)
+    if not n:
+        return b""
+    text = bytes(bits).translate(_BITCHARS)[::-1]
+    return int(text, 2).to_bytes((n + 7) // 8, "little")
+
+
+_BITCHARS = bytes([0x30, 0x31]) + bytes(254)
+
+
 def free_runs(bits):
     """(start, length) of each run of 1s in an iterable of 0/1."""
     runs, start, n = [], None, 0

@@ -4,8 +4,8 @@ earlier phases found, compare with the disk, and fix the group, the summary
 area and the superblock totals (NetBSD's three questions, each asked once).
 """
 
-from rumptools.formats.ffs_cg import CG, CG_MAGIC, CG_HEADER, howmany, map_offsets, summarize
-from rumptools.formats.ffs_mkfs import _pack_bits
+from rumptools.formats.ffs_cg import (CG, CG_HEADER, CG_MAGIC, howmany, map_offsets, pack_bits,
+                                      summarize)
 from rumptools.formats.ffs_superblock import CSUM_SIZE, csum_struct
 
 from .state import DCLEAR, DFOUND, DSTATE, USTATE
@@ -78,12 +78,12 @@ def rebuild(st, c, old):
     buf[start:cg.freeoff + howmany(sb.fpg, 8)] = bytes(cg.freeoff + howmany(sb.fpg, 8) - start)
     if cg.clusteroff:
         buf[cg.clusteroff:end] = bytes(end - cg.clusteroff)
-    ib = _pack_bits(iused)
+    ib = pack_bits(iused)
     buf[cg.iusedoff:cg.iusedoff + len(ib)] = ib
-    fb = _pack_bits(free)
+    fb = pack_bits(free)
     buf[cg.freeoff:cg.freeoff + len(fb)] = fb
     if sb.contigsumsize > 0:
-        cb = _pack_bits(cluster)
+        cb = pack_bits(cluster)
         buf[cg.clusteroff:cg.clusteroff + len(cb)] = cb
         cg.set_clustersum(csum)
     if st.ufs == 1 and cg.old_btotoff and not good:

@@ -11,8 +11,8 @@ partly used block, else a block is split.
 """
 from ....abi import errnos
 from ....abi.errnos import RumpError
-from ....formats.ffs_cg import CG, CG_MAGIC, summarize
-from ....formats.ffs_mkfs import _pack_bits, inode_blocks
+from ....formats.ffs_cg import CG, CG_MAGIC, pack_bits, summarize
+from ....formats.ffs_mkfs import inode_blocks
 from ....formats.ffs_superblock import pack_csums
 
 _EXPAND = [bytes((v >> k) & 1 for k in range(8)) for v in range(256)]
@@ -143,13 +143,13 @@ class Group:
             cg.time = int(now)
         cg.pack()
         buf = cg.buf
-        ib = _pack_bits(self.iused)
+        ib = pack_bits(self.iused)
         buf[cg.iusedoff:cg.iusedoff + len(ib)] = ib
-        fb = _pack_bits(self.free)
+        fb = pack_bits(self.free)
         end = cg.freeoff + (sb.fpg + 7) // 8
         buf[cg.freeoff:end] = fb + bytes(end - cg.freeoff - len(fb))
         if sb.contigsumsize > 0 and cg.clusteroff:
-            cb = _pack_bits(cluster)
+            cb = pack_bits(cluster)
             cend = cg.clusteroff + (sb.fpg // sb.frag + 7) // 8
             buf[cg.clusteroff:cend] = cb + bytes(cend - cg.clusteroff - len(cb))
             cg.set_clustersum(csum)
