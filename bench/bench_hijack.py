@@ -12,7 +12,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.common import mbps, run_quiet, table, tool  # noqa: E402
+from bench.common import mbps, median_time, run_quiet, table, tool  # noqa: E402
 from rumptools.hijack import library_path  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
@@ -79,15 +79,6 @@ while True:                     # one client at a time, as many as come
 """
 
 
-def median_of(fn, runs=RUNS):
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
-
-
 def main():
     lib = library_path()
     if not os.path.exists(lib) or shutil.which("gcc") is None:
@@ -132,8 +123,8 @@ def main():
             t0 = time.perf_counter()
             run_quiet(["dd", "if=" + host_big, "of=/rump/big", "bs=1M"], env=hj)
             write_s = time.perf_counter() - t0
-            ours = median_of(lambda: run_quiet(["cat", "/rump/big"], env=hj), 3)
-            base = median_of(lambda: run_quiet(["cat", host_big]), 3)
+            ours = median_time(lambda: run_quiet(["cat", "/rump/big"], env=hj), 3)
+            base = median_time(lambda: run_quiet(["cat", host_big]), 3)
             rows.append(("cat of a %d MiB rumpfs file" % BIG_MIB, "%.0f MB/s" % mbps(nbytes, ours),
                          "cat of a host file: %.0f MB/s" % mbps(nbytes, base), "%.2fx" % (ours / base)))
             rows.append(("dd of=/rump/big bs=1M (writing it)", "%.0f MB/s" % mbps(nbytes, write_s), "", ""))
@@ -158,18 +149,18 @@ def main():
                 k[0] += 1
                 run_quiet(["cp", "-R", tree, os.path.join(d, "h%d" % k[0])])
             runs = max(3, RUNS // 5)
-            ours = median_of(cp_rump, runs)
-            base = median_of(cp_host, runs)
+            ours = median_time(cp_rump, runs)
+            base = median_time(cp_host, runs)
             rows.append(("cp -R of a 1,000-file tree into /rump", "%.0f ms" % (ours * 1e3),
                          "cp -R on the host: %.0f ms" % (base * 1e3), "%.2fx" % (ours / base)))
-            ours = median_of(lambda: run_quiet(["ls", "-lR", "/rump/t1"], env=hj), runs)
-            base = median_of(lambda: run_quiet(["ls", "-lR", os.path.join(d, "h%d" % k[0])]), runs)
+            ours = median_time(lambda: run_quiet(["ls", "-lR", "/rump/t1"], env=hj), runs)
+            base = median_time(lambda: run_quiet(["ls", "-lR", os.path.join(d, "h%d" % k[0])]), runs)
             rows.append(("ls -lR of it", "%.0f ms" % (ours * 1e3), "ls -lR on the host: %.0f ms" % (
                 base * 1e3), "%.2fx" % (ours / base)))
 
             # 4. start-up of a program that never touches the kernel
-            ours = median_of(lambda: run_quiet(["/bin/true"], env=hj), RUNS * 4)
-            base = median_of(lambda: run_quiet(["/bin/true"], env=env), RUNS * 4)
+            ours = median_time(lambda: run_quiet(["/bin/true"], env=hj), RUNS * 4)
+            base = median_time(lambda: run_quiet(["/bin/true"], env=env), RUNS * 4)
             rows.append(("start-up: /bin/true with the library", "%.2f ms" % (ours * 1e3),
                          "without: %.2f ms" % (base * 1e3), "+%.2f ms" % ((ours - base) * 1e3)))
         finally:

@@ -18,13 +18,15 @@ exit status is 0 if it held.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.common import tool  # noqa: E402
+from rumptools.sp import wire  # noqa: E402
+from tests.integration import rawproto  # noqa: E402  (the bare sysproxy peer the tests use)
 
 MEMLIMIT = 64 << 20
 OVERHEAD = 200 << 20         # interpreter, threads, the kernel's own structures, output queues
@@ -34,56 +36,28 @@ GOOD_CLIENTS = 8
 ATTACKERS = ("looper", "idle", "huge", "half", "storm")
 
 
-def tool(name):
-    return os.path.join(os.path.dirname(sys.executable), name)
-
-
 # -- attackers and good clients (each runs as its own process) --------------------------
 def _raw(path, handshake=True, timeout=5.0):
-    from rumptools.sp import wire
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    banner = b""
-    while not banner.endswith(b"\n"):
-        chunk = s.recv(96)
-        if not chunk:
-            raise ConnectionError("no banner")
-        banner += chunk
+    """A raw connection past the banner and, with handshake, past a guest handshake."""
+    s = rawproto.connect(path, timeout)
     if handshake:
         s.sendall(wire.frame(1, wire.REQ, wire.HANDSHAKE, wire.HS_GUEST, wire.encode(("soak",))))
-        _read_frame(s)
+        rawproto.read_frame(s)
     return s
 
 
-def _read_frame(s):
-    from rumptools.sp import wire
-    r = wire.FrameReader()
-    while True:
-        f = r.next_frame()
-        if f is not None:
-            return f
-        data = s.recv(65536)
-        if not data:
-            raise ConnectionError("closed")
-        r.feed(data)
-
-
 def _call(s, reqno, name, *args):
-    from rumptools.sp import wire
-    from rumptools.abi.syscalls import BY_NAME
-    s.sendall(wire.frame(reqno, wire.REQ, wire.SYSCALL, BY_NAME[name].number, wire.encode(args)))
+    s.sendall(rawproto.syscall_frame(reqno, name, *args))
 
 
 def attack_looper(path, until):
-    from rumptools.sp import wire
     while time.monotonic() < until:
         try:
             s = _raw(path)
             _call(s, 2, "pipe2", 0)
-            r, w = wire.decode(_read_frame(s)[4])
+            r, w = wire.decode(rawproto.read_frame(s)[4])
             _call(s, 3, "close", r)
-            _read_frame(s)
+            rawproto.read_frame(s)
             s.settimeout(0.5)
             batch = b"".join(wire.frame(10, wire.REQ, wire.SYSCALL, 4, wire.encode((w, b"x" * 64)))
                              for _ in range(200))
@@ -133,7 +107,6 @@ def _still_open(s):
 
 
 def attack_huge(path, until):
-    from rumptools.sp import wire
     n = 60 << 20
     nones = wire.frame(5, wire.REQ, wire.SYSCALL, 20, b"l" + n.to_bytes(4, "little") + b"N" * n)
     write = None
@@ -141,13 +114,13 @@ def attack_huge(path, until):
         try:
             s = _raw(path, timeout=20)
             s.sendall(nones)
-            _read_frame(s)
+            rawproto.read_frame(s)
             if write is None:
                 _call(s, 6, "open", "/dev/null", 2, 0)
-                fd = wire.decode(_read_frame(s)[4])[0]
+                fd = wire.decode(rawproto.read_frame(s)[4])[0]
                 write = wire.frame(7, wire.REQ, wire.SYSCALL, 4, wire.encode((fd, b"w" * (60 << 20))))
             s.sendall(write)
-            _read_frame(s)
+            rawproto.read_frame(s)
             s.close()
         except (OSError, ConnectionError):
             write = None
@@ -155,7 +128,6 @@ def attack_huge(path, until):
 
 
 def attack_half(path, until):
-    from rumptools.sp import wire
     header = wire.HEADER.pack(wire.MAX_FRAME, 7, wire.REQ, wire.SYSCALL, 4)
     chunk = b"\0" * (1 << 20)
     socks = []

@@ -125,10 +125,7 @@ def dump(disk, name, out, show_sb=True, show_cg=True):
     except fsb.SuperblockError:
         _cli.warn("%s: could not find superblock, skipped" % name)
         return 1
-    import struct
-    csraw = disk.read(sb.csaddr * sb.fsize, sb.cssize)
-    cs = [struct.unpack_from(sb.endian + "4i", csraw, 16 * c) for c in range(sb.ncg)
-          if 16 * c + 16 <= len(csraw)]
+    cs = fsb.unpack_csums(disk.read(sb.csaddr * sb.fsize, sb.cssize), sb.endian, sb.ncg)
     if show_sb:
         out.write(superblock_text(sb, where, name, cs))
     if show_cg:

@@ -7,6 +7,7 @@ import click
 
 from rumptools.abi import errnos, mntflags
 from rumptools.commands import _cli
+from rumptools.commands.mount_ffs import do_mount, mount_flags
 
 USAGE = ("usage: %s [-Aadfruvw] [-t type]\n"
          "       %s [-dfruvw] special | node\n"
@@ -47,22 +48,10 @@ def cli(ctx, fstype, options, update, ro, rw, verbose, dry, force, all_, all2, a
         if len(args) == 2:
             _cli.die("%s: file system type not supported" % fstype)
         ctx.command.usage()
-    flags = 0
-    for o in options:
-        try:
-            flags = mntflags.parse_options(o, flags)
-        except ValueError as e:
-            _cli.die("-o %s: option not supported" % e)
-    if update:
-        flags |= mntflags.MNT_UPDATE
-    if ro:
-        flags |= mntflags.MNT_RDONLY
-    if force:
-        flags |= mntflags.MNT_FORCE
+    flags = mount_flags(options, update, ro, force=force)
     if dry:
         sys.exit(0)
-    from rumptools.commands.mount_ffs import do_mount
-    sys.exit(do_mount("mount", "ffs", args[0], args[1], flags))
+    sys.exit(do_mount("ffs", args[0], args[1], flags))
 
 
 def main():

@@ -10,7 +10,27 @@ from rumptools.commands import _cli
 USAGE = "usage: %s [-o options] special node"
 
 
-def do_mount(prog, fstype, special, node, flags):
+def mount_flags(options, update=False, ro=False, rw=False, force=False):
+    """The mount(2) flags of -o options and the -u/-r/-w/-f switches; dies on an
+    unknown -o word."""
+    flags = 0
+    for o in options:
+        try:
+            flags = mntflags.parse_options(o, flags)
+        except ValueError as e:
+            _cli.die("-o %s: option not supported" % e)
+    if update:
+        flags |= mntflags.MNT_UPDATE
+    if ro:
+        flags |= mntflags.MNT_RDONLY
+    if rw:
+        flags &= ~mntflags.MNT_RDONLY
+    if force:
+        flags |= mntflags.MNT_FORCE
+    return flags
+
+
+def do_mount(fstype, special, node, flags):
     c = _cli.connect()
     try:
         c.mount(fstype, node, flags, special)
@@ -31,19 +51,8 @@ def do_mount(prog, fstype, special, node, flags):
 def cli(ctx, options, update, ro, rw, args):
     if len(args) != 2:
         ctx.command.usage()
-    flags = 0
-    for o in options:
-        try:
-            flags = mntflags.parse_options(o, flags)
-        except ValueError as e:
-            _cli.die("-o %s: option not supported" % e)
-    if update:
-        flags |= mntflags.MNT_UPDATE
-    if ro:
-        flags |= mntflags.MNT_RDONLY
-    if rw:
-        flags &= ~mntflags.MNT_RDONLY
-    sys.exit(do_mount("mount_ffs", "ffs", args[0], args[1], flags))
+    flags = mount_flags(options, update, ro, rw)
+    sys.exit(do_mount("ffs", args[0], args[1], flags))
 
 
 def main():

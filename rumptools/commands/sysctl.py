@@ -40,23 +40,6 @@ class Stop(Exception):
     """EXIT(1) in NetBSD's sysctl: exit now, or (with -f) go on with the next line."""
 
 
-def fit_number(kind, value):
-    """value as NetBSD's sysctl -w stores it in a node of this kind, or None if
-    out of range: strtouq(3) wraps negatives and stops at 64 bits; an int
-    node takes 32 bits (the upper half all zeros or all ones)."""
-    if not -(1 << 64) < value < (1 << 64):
-        return None
-    q = value & ((1 << 64) - 1)
-    if kind == "int":
-        if (q >> 32) not in (0, 0xFFFFFFFF):
-            return None
-        v = q & 0xFFFFFFFF
-        return v - (1 << 32) if v >= 1 << 31 else v
-    if kind == "quad":
-        return q - (1 << 64) if q >= 1 << 63 else q
-    return value
-
-
 class Printer:
     def __init__(self, client, opts):
         self.c = client

@@ -151,6 +151,19 @@ class CG(Record):
             struct.pack_into(self.endian + "h", self.buf, self.old_boff, nblocks)
 
 
+def pack_bits(bits):
+    """LSB-first bitmap bytes of a sequence of 0/1 values (a group's inode,
+    free and cluster maps)."""
+    n = len(bits)
+    if not n:
+        return b""
+    text = bytes(bits).translate(_BITCHARS)[::-1]
+    return int(text, 2).to_bytes((n + 7) // 8, "little")
+
+
+_BITCHARS = bytes([0x30, 0x31]) + bytes(254)
+
+
 def free_runs(bits):
     """(start, length) of each run of 1s in an iterable of 0/1."""
     runs, start, n = [], None, 0
@@ -164,6 +177,16 @@ def free_runs(bits):
     if start is not None:
         runs.append((start, n - start))
     return runs
+
+
+def _count_fragments(bits, frsum):
+    """Adds each run of free fragments in bits (one block or less) to frsum by
+    its length; returns how many fragments were free."""
+    n = 0
+    for _, run in free_runs(bits):
+        frsum[run] += 1
+        n += run
+    return n
 
 
 def summarize(free_bits, frag, ndblk, contigsumsize):
@@ -182,30 +205,9 @@ def summarize(free_bits, frag, ndblk, contigsumsize):
             nbfree += 1
             cluster[b] = 1
             continue
-        run = 0
-        for v in chunk:
-            if v:
-                run += 1
-            elif run:
-                frsum[run] += 1
-                nffree += run
-                run = 0
-        if run:
-            frsum[run] += 1
-            nffree += run
+        nffree += _count_fragments(chunk, frsum)
     # a trailing partial block: its free frags count as fragments
-    tail0 = nblk * frag
-    run = 0
-    for v in free_bits[tail0:ndblk]:
-        if v:
-            run += 1
-        elif run:
-            frsum[run] += 1
-            nffree += run
-            run = 0
-    if run:
-        frsum[run] += 1
-        nffree += run
+    nffree += _count_fragments(free_bits[nblk * frag:ndblk], frsum)
     csum = [0] * (contigsumsize + 1) if contigsumsize > 0 else []
     if contigsumsize > 0:
         for _, n in free_runs(cluster):

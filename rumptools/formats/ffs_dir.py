@@ -38,15 +38,19 @@ class Entry:
             self.offset, self.ino, self.reclen, self.type, self.name)
 
 
-def _hdr(endian):
-    return struct.Struct(endian + "IHBB")
+_HDR = {e: struct.Struct(e + "IHBB") for e in "<>"}
+
+
+def entry_header(endian):
+    """The entry header (ino, reclen, type, namlen) in this byte order."""
+    return _HDR[endian]
 
 
 def check_entry(buf, off, chunk_end, endian, maxino=None):
     """Why the entry at off is bad, or None (fsck's dircheck)."""
     if off + 8 > chunk_end:
         return "entry header crosses chunk"
-    ino, reclen, dtype, namlen = _hdr(endian).unpack_from(buf, off)
+    ino, reclen, dtype, namlen = entry_header(endian).unpack_from(buf, off)
     if reclen == 0 or reclen % 4 or off + reclen > chunk_end:
         return "bad reclen %d" % reclen
     if ino == 0:
@@ -65,7 +69,7 @@ def parse_chunk(buf, start, endian, maxino=None):
     """Entries of the chunk at start (ino 0 included).  DirError if corrupt."""
     out = []
     off, end = start, start + DIRBLKSIZ
-    hdr = _hdr(endian)
+    hdr = entry_header(endian)
     while off < end:
         why = check_entry(buf, off, end, endian, maxino)
         if why:
@@ -87,7 +91,7 @@ def parse_block(buf, endian, maxino=None):
 
 
 def pack_entry(buf, off, ino, reclen, dtype, name, endian):
-    _hdr(endian).pack_into(buf, off, ino, reclen, dtype, len(name))
+    entry_header(endian).pack_into(buf, off, ino, reclen, dtype, len(name))
     n = dirsiz(len(name)) - 8
     buf[off + 8:off + 8 + n] = name.ljust(n, b"\0")
 
@@ -117,10 +121,10 @@ def build_chunks(entries, endian):
 
 def _close(chunk, last, endian):
     if last is None:
-        _hdr(endian).pack_into(chunk, 0, 0, DIRBLKSIZ, 0, 0)
+        entry_header(endian).pack_into(chunk, 0, 0, DIRBLKSIZ, 0, 0)
         return
     off, ino, dtype, name = last
-    _hdr(endian).pack_into(chunk, off, ino, DIRBLKSIZ - off, dtype, len(name))
+    entry_header(endian).pack_into(chunk, off, ino, DIRBLKSIZ - off, dtype, len(name))
 
 
 def empty_dir(ino, parent, endian):

@@ -8,14 +8,13 @@ fills, in increasing order within each group, the primary superblock last;
 first.  `now` (seconds, float) and `rand` (n -> bytes) are injected, so the
 result is reproducible in tests.  Pure: no I/O of its own.
 """
-import struct
 
 from . import ffs_dinode as di
 from . import ffs_dir
-from .ffs_cg import CG, CG_MAGIC, map_offsets, summarize
+from .ffs_cg import CG, CG_MAGIC, map_offsets, pack_bits, summarize
 from .ffs_geometry import roundup
 from .ffs_superblock import (FS_FLAGS_UPDATED, FS_ISCLEAN, FS_UFS1_MAGIC, FS_UFS2_MAGIC,
-                             SBLOCKSEARCH, SBLOCKSIZE, Superblock)
+                             SBLOCKSEARCH, SBLOCKSIZE, Superblock, pack_csums)
 
 ROOTINO = 2
 
@@ -94,10 +93,10 @@ def _finish_cg(g, cg, free, ndir, nifree):
     cg.frsum = frsum
     cg.pack()
     fo = cg.freeoff
-    bits = _pack_bits(free)
+    bits = pack_bits(free)
     cg.buf[fo:fo + len(bits)] = bits
     if g.contigsumsize > 0:
-        cb = _pack_bits(cluster)
+        cb = pack_bits(cluster)
         cg.buf[cg.clusteroff:cg.clusteroff + len(cb)] = cb
         cg.set_clustersum(csum)
     if g.ufs == 1:
@@ -105,16 +104,6 @@ def _finish_cg(g, cg, free, ndir, nifree):
     return nbfree, nffree
 
 
-def _pack_bits(bits):
-    """LSB-first bitmap bytes of a sequence of 0/1 values."""
-    n = len(bits)
-    if not n:
-        return b""
-    text = bytes(bits).translate(_BITCHARS)[::-1]
-    return int(text, 2).to_bytes((n + 7) // 8, "little")
-
-
-_BITCHARS = bytes([0x30, 0x31]) + bytes(254)
 _LOW7 = bytes(b & 0x7f for b in range(256))
 
 
@@ -203,7 +192,7 @@ def build(g, write, now, rand, uid=0, gid=0):
         cg = cgs[c][0]
         for i in range(4):
             tot[i] += cg.cs[i]
-        csum.append(struct.pack(g.endian + "4i", *cg.cs))
+        csum.append(cg.cs)
     sb.set_totals(*tot)
     if g.ufs == 1:
         sb.old_cstotal = list(tot)
@@ -218,7 +207,7 @@ def build(g, write, now, rand, uid=0, gid=0):
             itab[ROOTINO * isz:(ROOTINO + 1) * isz] = root
         write((base + g.iblkno) * fs, bytes(itab))
     # summary area, root directory block, primary superblock
-    cs = b"".join(csum).ljust(g.cssize, b"\0")
+    cs = pack_csums(csum, g.endian, g.cssize)
     write(g.csaddr * fs, cs)
     write(root_addr * fs, ffs_dir.empty_dir(ROOTINO, ROOTINO, g.endian).ljust(fs, b"\0"))
     primary = bytearray(g.sblkno * fs - g.sblockloc if g.sblockloc else g.sbsize)

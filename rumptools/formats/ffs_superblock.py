@@ -6,6 +6,8 @@ structure is 1376 bytes; on disk it occupies sbsize bytes.  Fields not named
 here (the in-core pointers at 728..855, spares) are kept as they were read.
 Pure: no I/O.  `find_superblock(read)` takes a read(offset, length) function.
 """
+import struct
+
 from .ffs_struct import Fields, Record
 
 SBLOCKSIZE = 8192
@@ -72,6 +74,31 @@ _SPEC = [
     ("old_nrpos", 1360, "i"), ("magic", MAGIC_OFFSET, "i"),
 ]
 FIELDS = Fields(SBLOCK_STRUCT, _SPEC)
+
+
+# the summary area at csaddr: one struct csum a group (ndir, nbfree, nifree,
+# nffree; int32 each)
+CSUM_SIZE = 16
+_CSUM = {e: struct.Struct(e + "4i") for e in "<>"}
+
+
+def csum_struct(endian):
+    """struct csum in this byte order (pack_into/unpack_from at CSUM_SIZE * cg)."""
+    return _CSUM[endian]
+
+
+def unpack_csums(raw, endian, ncg):
+    """(ndir, nbfree, nifree, nffree) of each of the first ncg groups that raw
+    holds whole."""
+    s = _CSUM[endian]
+    return [s.unpack_from(raw, CSUM_SIZE * c) for c in range(ncg)
+            if CSUM_SIZE * (c + 1) <= len(raw)]
+
+
+def pack_csums(sums, endian, size):
+    """A summary area of size bytes holding sums, group 0 first."""
+    s = _CSUM[endian]
+    return b"".join(s.pack(*x) for x in sums).ljust(size, b"\0")
 
 
 class SuperblockError(ValueError):
@@ -272,6 +299,22 @@ def validate(sb):
     return None
 
 
+def read_candidate(read, off):
+    """The Superblock stored at byte offset off, in the byte order its magic
+    number says, or None when the read fails, comes up short or finds no magic.
+    read(offset, length) returns bytes."""
+    try:
+        raw = read(off, SBLOCKSIZE)
+    except OSError:
+        return None
+    if len(raw) < SBLOCK_STRUCT:
+        return None
+    found = magic_endian(raw)
+    if found is None:
+        return None
+    return Superblock(raw, found[1])
+
+
 def find_superblock(read, strict=True):
     """(Superblock, offset) of the primary superblock, as the kernel finds it.
 
@@ -281,16 +324,9 @@ def find_superblock(read, strict=True):
     and takes its location as found).  Raises SuperblockError.
     """
     for off in SBLOCKSEARCH:
-        try:
-            raw = read(off, SBLOCKSIZE)
-        except OSError:
+        sb = read_candidate(read, off)
+        if sb is None:
             continue
-        if len(raw) < SBLOCK_STRUCT:
-            continue
-        found = magic_endian(raw)
-        if found is None:
-            continue
-        sb = Superblock(raw, found[1])
         if sb.ufs == 1 and off == SBLOCK_UFS2:
             continue
         if sb.ufs == 1 and not sb.old_flags & FS_FLAGS_UPDATED:

@@ -18,7 +18,6 @@ class Dialogue:
         self.nflag, self.yflag, self.preen = nflag, yflag, preen
         self.answer = answer          # callable(question) -> bool, for interactive use
         self.resolved = True
-        self.modified = False
 
     def write(self, text):
         self.out.write(text)

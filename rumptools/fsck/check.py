@@ -1,9 +1,9 @@
 """One run of fsck_ffs over an open disk: find and check the superblock,
 run phases 1-5, print the summary, mark the file system clean, and say how it
 ended.  Returns NetBSD's exit status (0 ok, 2 unresolved, 8 failed)."""
-from rumptools.formats.ffs_superblock import (FS_ISCLEAN, SBLOCK_STRUCT, SBLOCK_UFS2,
-                                              SBLOCKSEARCH, SBLOCKSIZE, Superblock,
-                                              magic_endian, validate)
+from rumptools.formats.ffs_superblock import (FS_ISCLEAN, SBLOCK_UFS2, SBLOCKSEARCH,
+                                              SBLOCKSIZE, Superblock, magic_endian,
+                                              read_candidate, validate)
 
 from .ask import Unexpected
 from .pass1 import pass1, pass1b
@@ -21,16 +21,9 @@ def find_superblock(disk, sbsector=None):
     """(Superblock, offset) as fsck finds it, or (None, reason)."""
     offsets = [sbsector * 512] if sbsector is not None else list(SBLOCKSEARCH)
     for off in offsets:
-        try:
-            raw = disk.read(off, SBLOCKSIZE)
-        except OSError:
+        sb = read_candidate(disk.read, off)
+        if sb is None:
             continue
-        if len(raw) < SBLOCK_STRUCT:
-            continue
-        found = magic_endian(raw)
-        if found is None:
-            continue
-        sb = Superblock(raw, found[1])
         if sb.ufs == 1 and off == SBLOCK_UFS2 and sbsector is None:
             continue
         why = validate(sb)

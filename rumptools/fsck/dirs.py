@@ -1,7 +1,6 @@
 """Directory contents as the checker sees them: the 512-byte chunks of a
 directory (found through the block list phase 1 kept) and their entries;
 adding an entry (for lost+found and reconnections)."""
-import struct
 
 from rumptools.formats import ffs_dir
 
@@ -35,7 +34,7 @@ def entries(st, dirino):
 def add_entry(st, dirino, ino, dtype, name):
     """Put (ino, dtype, name) in a chunk of dirino with room; False if none."""
     need = ffs_dir.dirsiz(len(name))
-    hdr = struct.Struct(st.endian + "IHBB")
+    hdr = ffs_dir.entry_header(st.endian)
     for off, chunk in chunks(st, dirino):
         try:
             ents = ffs_dir.parse_chunk(chunk, 0, st.endian)
@@ -54,12 +53,3 @@ def add_entry(st, dirino, ino, dtype, name):
                 st.write(off, bytes(buf))
                 return True
     return False
-
-
-def set_entry_ino(st, off, chunk, entry, ino, dtype=None):
-    buf = bytearray(chunk)
-    struct.pack_into(st.endian + "I", buf, entry.offset, ino)
-    if dtype is not None:
-        buf[entry.offset + 6] = dtype
-    st.write(off, bytes(buf))
-    return bytes(buf)

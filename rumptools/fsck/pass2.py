@@ -32,11 +32,13 @@ def fileerror(st, ino, msg, path):
 
 
 def _hdr(st):
-    return struct.Struct(st.endian + "IHBB")
+    return ffs_dir.entry_header(st.endian)
 
 
-def _salvage(st, off, buf, bad_at, prev):
-    """Make the rest of the chunk from bad_at one entry (or an empty slot)."""
+def _salvage(st, off, buf, prev):
+    """Give the rest of the chunk, from the bad entry on, to the entry before it
+    (prev, which ends where the bad one starts), or make the chunk one empty
+    slot when the first entry is the bad one."""
     h = _hdr(st)
     if prev is None:
         h.pack_into(buf, 0, 0, ffs_dir.DIRBLKSIZ, 0, 0)
@@ -61,7 +63,7 @@ def scan_dir(st, dirino, queue):
                 msg = "DIRECTORY CORRUPTED" + " " + st.pinode(dirino) + "\n"
                 text = msg + ("%s: " % ask.dev if ask.preen else "") + "DIR=%s\n" % dpath
                 if ask.fix(text.rstrip("\n") if ask.preen else text, "SALVAGE", " (SALVAGED)"):
-                    _salvage(st, off, buf, pos, prev)
+                    _salvage(st, off, buf, prev)
                     changed = False
                 break
             ino, reclen, dtype, namlen = h.unpack_from(buf, pos)

@@ -3,10 +3,10 @@ frsum, inode and free maps, cluster map and sums, UFS1 btot) from what the
 earlier phases found, compare with the disk, and fix the group, the summary
 area and the superblock totals (NetBSD's three questions, each asked once).
 """
-import struct
 
-from rumptools.formats.ffs_cg import CG, CG_MAGIC, CG_HEADER, howmany, map_offsets, summarize
-from rumptools.formats.ffs_mkfs import _pack_bits
+from rumptools.formats.ffs_cg import (CG, CG_HEADER, CG_MAGIC, howmany, map_offsets, pack_bits,
+                                      summarize)
+from rumptools.formats.ffs_superblock import CSUM_SIZE, csum_struct
 
 from .state import DCLEAR, DFOUND, DSTATE, USTATE
 
@@ -78,12 +78,12 @@ def rebuild(st, c, old):
     buf[start:cg.freeoff + howmany(sb.fpg, 8)] = bytes(cg.freeoff + howmany(sb.fpg, 8) - start)
     if cg.clusteroff:
         buf[cg.clusteroff:end] = bytes(end - cg.clusteroff)
-    ib = _pack_bits(iused)
+    ib = pack_bits(iused)
     buf[cg.iusedoff:cg.iusedoff + len(ib)] = ib
-    fb = _pack_bits(free)
+    fb = pack_bits(free)
     buf[cg.freeoff:cg.freeoff + len(fb)] = fb
     if sb.contigsumsize > 0:
-        cb = _pack_bits(cluster)
+        cb = pack_bits(cluster)
         buf[cg.clusteroff:cg.clusteroff + len(cb)] = cb
         cg.set_clustersum(csum)
     if st.ufs == 1 and cg.old_btotoff and not good:
@@ -120,7 +120,7 @@ def pass5(st):
     fix_map = _Fix(ask, "BLK(S) MISSING IN BIT MAPS")
     fix_tot = _Fix(ask, "FREE BLK COUNT(S) WRONG IN SUPERBLK")
     csraw = bytearray(st.read(sb.csaddr * sb.fsize, sb.cssize))
-    cs_struct = struct.Struct(st.endian + "4i")
+    cs_struct = csum_struct(st.endian)
     total = [0, 0, 0, 0]
     cs_dirty = False
     for c in range(sb.ncg):
@@ -138,8 +138,8 @@ def pass5(st):
             st.write(off, new.pack())
         for i in range(4):
             total[i] += new.cs[i]
-        if list(cs_struct.unpack_from(csraw, 16 * c)) != list(new.cs) and fix_tot():
-            cs_struct.pack_into(csraw, 16 * c, *new.cs)
+        if list(cs_struct.unpack_from(csraw, CSUM_SIZE * c)) != list(new.cs) and fix_tot():
+            cs_struct.pack_into(csraw, CSUM_SIZE * c, *new.cs)
             cs_dirty = True
     if cs_dirty:
         st.write(sb.csaddr * sb.fsize, bytes(csraw))

@@ -56,7 +56,6 @@ class State:
             return
         self.disk.write(off, data)
         self.modified = True
-        self.ask.modified = True
 
     # ---- inodes
     def inode(self, ino):

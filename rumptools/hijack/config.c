@@ -192,7 +192,6 @@ hj_parse_config(const char *spec, struct hj_config *c, char *err, size_t errlen)
 			FAIL("invalid hijack specifier name in %s", item);
 		if (value == NULL && key != K_SYSCTL && key != K_MODCTL)
 			FAIL("invalid hijack specifier: %s", spec);
-		int vfs[3] = {0};
 		unsigned char vt[3] = {0};
 		switch (key) {
 		case K_SOCKET:
@@ -214,7 +213,6 @@ hj_parse_config(const char *spec, struct hj_config *c, char *err, size_t errlen)
 				return -1;
 			c->vfs = (vt[0] ? HJ_VFS_NFSSVC : 0) | (vt[1] ? HJ_VFS_GETVFSSTAT : 0) |
 			    (vt[2] ? HJ_VFS_FHCALLS : 0);
-			(void)vfs;
 			break;
 		case K_SYSCTL:
 			if (yesno(value, "sysctl", &c->sysctl_rump, err, errlen))

@@ -304,12 +304,6 @@ hj_alias_of(int fd)
 	return fd >= 0 && fd < HJ_NALIAS && aliases[fd] ? aliases[fd] - 1 : -1;
 }
 
-void
-hj_set_alias(int fd, int r)
-{
-	aliases[fd] = r + 1;
-}
-
 static void
 mark(int r, int on)
 {

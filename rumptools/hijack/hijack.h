@@ -51,7 +51,6 @@ int hj_rumpfd(int fd);		/* the kernel's number of fd, or -1 for a host fd */
 int hj_newfd(int r);		/* record a new kernel descriptor; the program's number */
 void hj_forgetfd(int r);
 int hj_alias_of(int fd);	/* kernel fd aliased at host number fd, or -1 */
-void hj_set_alias(int fd, int r);	/* r = -1 clears */
 int hj_rump_close(int r);
 
 /* calls: 0/-1 with errno; results decoded by the helpers */
@@ -85,9 +84,5 @@ int hj_state_env(char *dup2info, size_t n1, char *rumpfdlist, size_t n2);
 void hj_close_rump_range(unsigned lo, unsigned hi);
 ssize_t hj_rump_read(int r, void *buf, size_t n, int64_t off);
 ssize_t hj_rump_write(int r, const void *buf, size_t n, int64_t off);
-
-/* exec hand-over (hijack_proc.c) */
-int hj_exec_envp(char *const envp[], char **out, size_t max, char *store, size_t storelen);
-void hj_exec_restore(void);
 
 #endif

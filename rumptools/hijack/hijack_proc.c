@@ -158,16 +158,19 @@ count(char *const v[])
 	return n;
 }
 
-int
-execve(const char *path, char *const argv[], char *const envp[])
+enum exec_kind { EXEC_PATH, EXEC_SEARCH, EXEC_FD };
+
+/* the host's exec with our variables in the environment; if it comes back, it
+   failed, and the connection that was handed over for it is ours again */
+static int
+exec_with_env(enum exec_kind kind, const char *path, int fd, char *const argv[], char *const envp[])
 {
-	if (!hj_ready || !sp_connected())
-		return H(execve)(path, argv, envp);
 	size_t n = count(envp) + 8;
 	char *nenv[n];
 	struct xenv *x = alloca(sizeof(*x));
 	build_env(envp, nenv, n, x, 1, NULL);
-	int ret = H(execve)(path, argv, nenv);
+	int ret = kind == EXEC_FD ? H(fexecve)(fd, argv, nenv) :
+	    kind == EXEC_SEARCH ? H(execvpe)(path, argv, nenv) : H(execve)(path, argv, nenv);
 	int e = errno;
 	sp_exec_failed();
 	errno = e;
@@ -175,19 +178,19 @@ execve(const char *path, char *const argv[], char *const envp[])
 }
 
 int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	if (!hj_ready || !sp_connected())
+		return H(execve)(path, argv, envp);
+	return exec_with_env(EXEC_PATH, path, -1, argv, envp);
+}
+
+int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	if (!hj_ready || !sp_connected())
 		return H(execvpe)(file, argv, envp);
-	size_t n = count(envp) + 8;
-	char *nenv[n];
-	struct xenv *x = alloca(sizeof(*x));
-	build_env(envp, nenv, n, x, 1, NULL);
-	int ret = H(execvpe)(file, argv, nenv);
-	int e = errno;
-	sp_exec_failed();
-	errno = e;
-	return ret;
+	return exec_with_env(EXEC_SEARCH, file, -1, argv, envp);
 }
 
 int
@@ -199,15 +202,7 @@ fexecve(int fd, char *const argv[], char *const envp[])
 		errno = ENOEXEC;		/* the host cannot run a file of the kernel */
 		return -1;
 	}
-	size_t n = count(envp) + 8;
-	char *nenv[n];
-	struct xenv *x = alloca(sizeof(*x));
-	build_env(envp, nenv, n, x, 1, NULL);
-	int ret = H(fexecve)(fd, argv, nenv);
-	int e = errno;
-	sp_exec_failed();
-	errno = e;
-	return ret;
+	return exec_with_env(EXEC_FD, NULL, fd, argv, envp);
 }
 
 int

@@ -72,6 +72,5 @@ void sp_exec_failed(void);
 
 int sp_set_retry(const char *text);	/* 0, or -1 if the value is invalid */
 int sp_errno_to_host(int netbsd);
-int sp_last_error_detail(char *buf, size_t n);
 
 #endif

@@ -1,6 +1,7 @@
 """Shared helpers of the hijack tests: the built library and runs of programs under it."""
 import hashlib
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -20,6 +21,17 @@ def require_library():
 def header_sha256():
     with open(os.path.join(ROOT, "rumptools", "hijack", "rumpsp_syscalls.h"), "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
+
+
+def compile_c(tmp_path, name, source, *flags):
+    """Build the C program source as tmp_path/name with gcc; skip (saying why)
+    where gcc is missing.  Returns the program's path."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed (apt-get install gcc)")
+    (tmp_path / (name + ".c")).write_text(source)
+    subprocess.run([gcc, *flags, "-o", str(tmp_path / name), str(tmp_path / (name + ".c"))], check=True)
+    return str(tmp_path / name)
 
 
 def hijacked_env(server, **extra):

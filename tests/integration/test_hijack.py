@@ -1,7 +1,6 @@
 """librumphijack: the build, the rumphijack command, start-up, the RUMPHIJACK grammar,
 errno mapping and several threads over one connection."""
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -9,7 +8,7 @@ import time
 
 import pytest
 
-from .hijackkit import LIB, header_sha256, ok, require_library, run, sysctl
+from .hijackkit import LIB, compile_c, header_sha256, ok, require_library, run, sysctl
 
 
 @pytest.fixture
@@ -376,12 +375,7 @@ int main(void) {
 
 
 def test_c_threads_share_one_connection(server, tmp_path):
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc is not installed (apt-get install gcc)")
-    (tmp_path / "threads.c").write_text(CTHREADS)
-    subprocess.run([gcc, "-O2", "-pthread", "-o", str(tmp_path / "threads"), str(tmp_path / "threads.c")],
-                   check=True)
+    compile_c(tmp_path, "threads", CTHREADS, "-O2", "-pthread")
     before = sysctl(server, "kern.nprocs")
     assert ok(server, [str(tmp_path / "threads")], timeout=300) == b"0\n"
     assert sysctl(server, "kern.nprocs") == before
@@ -466,11 +460,7 @@ int main(void) {
 
 
 def test_rump_calls_from_signal_handlers_never_deadlock(server, tmp_path):
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc is not installed (apt-get install gcc)")
-    (tmp_path / "sig.c").write_text(CSIGNALS)
-    subprocess.run([gcc, "-O2", "-o", str(tmp_path / "sig"), str(tmp_path / "sig.c")], check=True)
+    compile_c(tmp_path, "sig", CSIGNALS, "-O2")
     assert ok(server, [str(tmp_path / "sig")], timeout=120) == b"0 1 0\n"
 
 

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from .hijackkit import host_tree, ok, run, rump_tree
+from .hijackkit import compile_c, host_tree, ok, run, rump_tree
 
 
 @pytest.fixture
@@ -251,11 +251,7 @@ int main(int argc, char **argv) {
 
 
 def test_nftw_walks_a_kernel_tree_like_the_host(server, tmp_path):
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc is not installed (apt-get install gcc)")
-    (tmp_path / "w.c").write_text(CNFTW)
-    subprocess.run([gcc, "-o", str(tmp_path / "w"), str(tmp_path / "w.c")], check=True)
+    compile_c(tmp_path, "w", CNFTW)
     ok(server, ["cp", "-a", SRC, "/rump/walk"])
     shutil.copytree(SRC, str(tmp_path / "walk"), symlinks=True)
     rump = sorted(ok(server, [str(tmp_path / "w"), "/rump/walk"]).decode().splitlines())
@@ -280,11 +276,7 @@ int main(int argc, char **argv) {
 
 
 def test_glob_of_kernel_paths(server, tmp_path):
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc is not installed (apt-get install gcc)")
-    (tmp_path / "g.c").write_text(CGLOB)
-    subprocess.run([gcc, "-o", str(tmp_path / "g"), str(tmp_path / "g.c")], check=True)
+    compile_c(tmp_path, "g", CGLOB)
     ok(server, ["mkdir", "-p", "/rump/gl/sub"])
     ok(server, "touch /rump/gl/a.txt /rump/gl/b.txt /rump/gl/c.dat")
     assert ok(server, [str(tmp_path / "g"), "/rump/gl/*"]).decode().split() == \

@@ -127,17 +127,23 @@ def test_console_on_a_stuck_pipe_never_blocks_the_kernel(tmp_path, rumpenv):
     try:
         assert wait_for_socket(path, 15), "boot blocked on the console"
         assert answers_within(path, 5)
-        t0 = time.monotonic()
-        h = subprocess.run([cmd("rump.halt")], env=dict(rumpenv, RUMP_SERVER="unix://" + path),
-                           capture_output=True, timeout=30)
-        assert h.returncode == 0, h.stderr
-        p.wait(10)
-        assert time.monotonic() - t0 < 5
+        halt_in_time(p, path, rumpenv)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
         os.close(r)
+
+
+def halt_in_time(p, path, rumpenv):
+    """rump.halt the server (process p) on path: it succeeds and the server has
+    exited within 5 s."""
+    t0 = time.monotonic()
+    h = subprocess.run([cmd("rump.halt")], env=dict(rumpenv, RUMP_SERVER="unix://" + path),
+                       capture_output=True, timeout=30)
+    assert h.returncode == 0, h.stderr
+    p.wait(10)
+    assert time.monotonic() - t0 < 5
 
 
 def start_looping_server(tmp_path, rumpenv):
@@ -172,12 +178,7 @@ def test_halt_ends_the_server_whatever_clients_do(tmp_path, rumpenv):
     p, path = start_looping_server(tmp_path, rumpenv)
     try:
         s = sigpipe_looper(path)
-        t0 = time.monotonic()
-        h = subprocess.run([cmd("rump.halt")], env=dict(rumpenv, RUMP_SERVER="unix://" + path),
-                           capture_output=True, timeout=30)
-        assert h.returncode == 0, h.stderr
-        p.wait(10)
-        assert time.monotonic() - t0 < 5
+        halt_in_time(p, path, rumpenv)
         s.close()
     finally:
         if p.poll() is None:
@@ -250,7 +251,7 @@ def test_a_burst_of_honest_clients_is_not_evicted(server):
 def test_half_sent_huge_frames_are_bounded_and_expire(server):
     """Item 5: connections holding half-sent 64 MiB frames share one budget; the others
     wait for room or are dropped, and the server's memory stays bounded."""
-    from tests.integration.test_soak_short import rss_of
+    from bench.soak import rss_of
     socks = []
     header = wire.HEADER.pack(wire.MAX_FRAME, 7, wire.REQ, wire.SYSCALL, 4)
     try:
@@ -266,9 +267,8 @@ def test_half_sent_huge_frames_are_bounded_and_expire(server):
                     break
             socks.append(s)
         assert answers_within(server.path, 5)
-        pid = server.pids[0] if server.pids else None
-        if pid:
-            assert rss_of(pid) < 400 << 20, rss_of(pid)
+        rss = rss_of(server.pids[0])    # the fixture found the server's pid
+        assert rss < 400 << 20, rss
     finally:
         for s in socks:
             s.close()

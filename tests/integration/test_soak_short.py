@@ -7,11 +7,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from bench import soak  # noqa: E402
 
 
-def rss_of(pid):
-    """Resident set size of a host process, in bytes."""
-    return soak.rss_of(pid)
-
-
 def test_short_soak(tmp_path):
     r = soak.run(15, str(tmp_path), handshake_timeout=2)
     assert r["errors"] == 0, r["error_samples"]

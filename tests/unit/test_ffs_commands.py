@@ -215,6 +215,24 @@ def test_fsck_corrects_block_count(tmp_path, populated):
     fsck_clean(populated)
 
 
+def test_fsck_salvages_a_corrupted_directory(tmp_path, populated):
+    """An entry of /d with a record length that is not a multiple of 4: the
+    chunk is salvaged from there (its file then goes to lost+found)."""
+    im, ino, d = _entry(populated, b"/d")
+    ents = ffs_dir.parse_chunk(im.read_file(d)[:ffs_dir.DIRBLKSIZ], 0, im.sb.endian)
+    bad = [e for e in ents if e.name == b"c"][0]
+    _poke(populated, d.db[0] * im.sb.fsize + bad.offset + 4, struct.pack("<H", 3))
+    r = run("rump.fsck_ffs", "-n", "-f", populated)
+    assert r.returncode == 2
+    assert "DIRECTORY CORRUPTED  I=%d  OWNER=" % ino in r.stdout
+    assert "DIR=/d\n" in r.stdout and "SALVAGE? no" in r.stdout
+    r = run("rump.fsck_ffs", "-y", "-f", populated, check=0)
+    assert "SALVAGE? yes" in r.stdout
+    fsck_clean(populated)
+    tree = image_tree(populated)
+    assert "d/c" not in tree and any(k.startswith("lost+found/") for k in tree), tree
+
+
 def test_fsck_bad_superblock(tmp_path, populated):
     _poke(populated, 8192, bytes(8192))
     r = run("rump.fsck_ffs", "-n", "-f", populated)

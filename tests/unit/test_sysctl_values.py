@@ -1,3 +1,5 @@
+"""formats/sysctl_text: the C integer forms sysctl accepts (strtol base 0), the
+value texts it prints per node kind and flag, and its refusals."""
 import pytest
 
 from rumptools.formats.sysctl_text import parse_c_integer

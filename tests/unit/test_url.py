@@ -1,3 +1,5 @@
+"""sp/url: RUMP_SERVER addresses (unix:// relative and absolute, tcp:// v4 and
+v6, the wildcard only for servers) and the messages for bad ones."""
 import os
 
 import pytest

@@ -95,11 +95,9 @@ def filter(prog, pkt, wirelen=None):
     mem = [0] * MEMWORDS
     pc = 0
     n = len(prog)
-    steps = 0
     while 0 <= pc < n:
         code, jt, jf, k = prog[pc]
         pc += 1
-        steps += 1
         cls = code & 7
         if cls == LD:
             mode = code & 0xe0

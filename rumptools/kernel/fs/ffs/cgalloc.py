@@ -11,8 +11,9 @@ partly used block, else a block is split.
 """
 from ....abi import errnos
 from ....abi.errnos import RumpError
-from ....formats.ffs_cg import CG, CG_MAGIC, summarize
-from ....formats.ffs_mkfs import _pack_bits, inode_blocks
+from ....formats.ffs_cg import CG, CG_MAGIC, pack_bits, summarize
+from ....formats.ffs_mkfs import inode_blocks
+from ....formats.ffs_superblock import pack_csums
 
 _EXPAND = [bytes((v >> k) & 1 for k in range(8)) for v in range(256)]
 
@@ -142,13 +143,13 @@ class Group:
             cg.time = int(now)
         cg.pack()
         buf = cg.buf
-        ib = _pack_bits(self.iused)
+        ib = pack_bits(self.iused)
         buf[cg.iusedoff:cg.iusedoff + len(ib)] = ib
-        fb = _pack_bits(self.free)
+        fb = pack_bits(self.free)
         end = cg.freeoff + (sb.fpg + 7) // 8
         buf[cg.freeoff:end] = fb + bytes(end - cg.freeoff - len(fb))
         if sb.contigsumsize > 0 and cg.clusteroff:
-            cb = _pack_bits(cluster)
+            cb = pack_bits(cluster)
             cend = cg.clusteroff + (sb.fpg // sb.frag + 7) // 8
             buf[cg.clusteroff:cend] = cb + bytes(cend - cg.clusteroff - len(cb))
             cg.set_clustersum(csum)
@@ -179,10 +180,6 @@ class Allocator:
             ni += g.nifree
             nf += g.nffree
         return nd, nb, ni, nf
-
-    def free_frags(self):
-        _, nb, _, nf = self.totals()
-        return nb * self.sb.frag + nf
 
     # -- blocks
     def _groups_from(self, c):
@@ -315,10 +312,6 @@ class Allocator:
                 g.dirty = False
 
     def csum_bytes(self):
-        import struct
         sb = self.sb
-        out = bytearray(sb.cssize)
-        for g in self.groups:
-            struct.pack_into(sb.endian + "4i", out, 16 * g.c, g.ndir, g.nbfree, g.nifree,
-                             g.nffree)
-        return bytes(out)
+        return pack_csums([(g.ndir, g.nbfree, g.nifree, g.nffree) for g in self.groups],
+                          sb.endian, sb.cssize)

@@ -2,8 +2,6 @@
 (512-byte chunks, "." and ".." first, an entry's slack taken by the next
 insert, removal by folding into the previous entry), with a parsed copy in
 memory for lookups.  The vnode operations of a directory are here."""
-import struct
-
 from ....abi import errnos
 from ....abi.errnos import RumpError
 from ....formats import ffs_dinode as di
@@ -12,7 +10,6 @@ from ...vfs.vnode import DT, VBLK, VCHR, VDIR, VFIFO, VLNK, VREG, VSOCK
 from .inode import FfsFile
 
 CHUNK = ffs_dir.DIRBLKSIZ
-_HDR = {e: struct.Struct(e + "IHBB") for e in "<>"}
 
 
 def _b(name):
@@ -28,6 +25,11 @@ class FfsDir(FfsFile):
         super().__init__(fs, ino, d)
         self._chunks = None          # [[Entry...] per chunk]
         self._index = None           # name bytes -> Entry
+
+    def release(self):
+        """Free everything, and forget the parsed copy of the entries."""
+        self._chunks = self._index = None
+        super().release()
 
     # -- the parsed copy
     def _load(self):
@@ -53,12 +55,9 @@ class FfsDir(FfsFile):
     def _write_chunk(self, k):
         endian = self.fs.sb.endian
         buf = bytearray(CHUNK)
-        h = _HDR[endian]
         base = k * CHUNK
         for e in self._chunks[k]:
-            off = e.offset - base
-            h.pack_into(buf, off, e.ino, e.reclen, e.type, len(e.name))
-            buf[off + 8:off + 8 + len(e.name)] = e.name
+            ffs_dir.pack_entry(buf, e.offset - base, e.ino, e.reclen, e.type, e.name, endian)
         self.write_data(base, bytes(buf))
 
     def _alive(self):

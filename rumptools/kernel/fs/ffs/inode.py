@@ -30,14 +30,16 @@ class FfsNode(Vnode):
         self.d = d
         self.mounted_here = None
         self.opencount = 0
-        self.dirty = False
         self.vtype = VTYPE.get(d.mode & di.IFMT, VREG)
 
     # -- attributes over the dinode
+    def _mark_dirty(self):
+        """The dinode changed: fs.sync (or update) writes it."""
+        self.fs.dirty_nodes.add(self)
+
     def _set(self, name, value):
         setattr(self.d, name, value)
-        self.dirty = True
-        self.fs.dirty_nodes.add(self)
+        self._mark_dirty()
 
     mode = property(lambda s: s.d.mode & 0o7777,
                     lambda s, v: s._set("mode", (s.d.mode & di.IFMT) | (v & 0o7777)))
@@ -66,8 +68,7 @@ class FfsNode(Vnode):
             s = max(-(1 << 31), min(s, (1 << 31) - 1))
         setattr(self.d, sec, s)
         setattr(self.d, nsec, n)
-        self.dirty = True
-        self.fs.dirty_nodes.add(self)
+        self._mark_dirty()
 
     atime = property(lambda s: s._time("atime", "atimensec"),
                      lambda s, v: s._settime("atime", "atimensec", v))
@@ -230,10 +231,6 @@ class FfsFile(FfsNode):
         sb = self.fs.sb
         return sb.numfrags(sb.fragroundup(sb.blksize(size, lbn)))
 
-    def _have_frags(self, lbn):
-        """How many frags lbn holds now (by the current size)."""
-        return self._lastfrags(self.d.size, lbn)
-
     def write_data(self, offset, data):
         fs = self.fs
         sb = fs.sb
@@ -297,8 +294,7 @@ class FfsFile(FfsNode):
             fs.flush_indirects()
             if self.d.size < new_size and pos >= end:
                 self.d.size = new_size
-            self.dirty = True
-            fs.dirty_nodes.add(self)
+            self._mark_dirty()
         return n
 
     def _alloc(self, lbn, nfrags, zero=True, prev=None):

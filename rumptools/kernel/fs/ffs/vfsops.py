@@ -12,14 +12,12 @@ from ....abi.errnos import RumpError
 from ....formats import ffs_dinode as di
 from ....formats import ffs_dir
 from ....formats import ffs_superblock as fsb
-from ...vfs.mount import MNT_RDONLY, Mount
+from ...vfs.mount import MNT_LOCAL, MNT_RDONLY, MNT_UPDATE, Mount
 from ...vfs.vnode import VBLK, VCHR, VDIR, VLNK
 from .cgalloc import Allocator
 from .dirops import FfsDir, new_dinode
 from .inode import VTYPE, FfsFile, FfsLink, FfsOther, FfsSpecial
 
-MNT_LOCAL = 0x1000
-MNT_UPDATE = 0x10000
 INDIRECT_CACHE = 256
 
 
@@ -149,7 +147,6 @@ class Ffs:
     def write_inode(self, node):
         sb = self.sb
         self.dev_write(sb.ino_offset(node.ino), node.d.pack())
-        node.dirty = False
         self.dirty_nodes.discard(node)
 
     def make_node(self, dvp, name, vtype, mode, rdev, target):
@@ -204,8 +201,6 @@ class Ffs:
         """Free a node with no names left once nobody has it open."""
         if node.d.nlink > 0 or node.opencount > 0:
             return
-        if node.vtype == VDIR:
-            node._chunks = node._index = None
         node.release()
         is_dir = node.vtype == VDIR
         ino = node.ino
