@@ -54,12 +54,12 @@ REGISTRY = {e.name: e for e in (
     "nilfs", "ntfs", "null", "ptyfs", "smbfs", "syspuffs", "sysvbfs", "udf", "umap",
     "union", "v7fs", "zfs", "vfs_fifofs", "vfs_layerfs", "vfs_aio")) + (
     # networking
-    _E("rumpnet", "misc", (), None),
-    _E("rumpnet_net", "misc", ("rumpnet",), None),
-    _E("rumpnet_netinet", "misc", ("rumpnet_net", "rumpnet"), None),
+    _E("rumpnet", "misc", (), _K + "net.component"),
+    _E("rumpnet_net", "misc", ("rumpnet",), _K + "net.net_component"),
+    _E("rumpnet_netinet", "misc", ("rumpnet_net", "rumpnet"), _K + "netinet.component"),
     _E("rumpnet_netinet6", "misc", ("rumpnet_net", "rumpnet"), None),
     _E("rumpnet_local", "misc", ("rumpnet",), None),
-    _E("rumpnet_shmif", "driver", ("rumpnet_net", "rumpnet"), None),
+    _E("rumpnet_shmif", "driver", ("rumpnet_net", "rumpnet"), _K + "net.shmif_component"),
     _E("rumpnet_virtif", "driver", ("rumpnet_net", "rumpnet"), None),
     _E("rumpnet_tap", "driver", ("rumpnet_net", "rumpnet"), None),
     _E("rumpnet_config", "misc", ("rumpnet_net",), None),

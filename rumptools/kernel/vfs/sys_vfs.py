@@ -147,11 +147,6 @@ def sys_fsync(lwp, fd):
     return ()
 
 
-@syscalls("ioctl")
-def sys_ioctl(lwp, fd, cmd, arg):
-    return (lwp.proc.files.get(fd).ioctl(cmd, arg),)
-
-
 def _truncate(vp, length):
     if vp.vtype == VDIR:
         raise RumpError(errnos.EISDIR)
