@@ -115,7 +115,7 @@ TABLE = (
     _S(394, "__socket30", "socket", "domain:int type:int protocol:int", "fd:fd", False,
        "make a socket (AF_*, SOCK_* with SOCK_NONBLOCK/SOCK_CLOEXEC, protocol)"),
     _S(104, "bind", "bind", "fd:fd addr:sockaddr", "", False, "give a socket its local address"),
-    _S(98, "connect", "connect", "fd:fd addr:sockaddr", "", SLEEPS, "connect a socket to a peer"),
+    _S(98, "connect", "sock_connect", "fd:fd addr:sockaddr", "", SLEEPS, "connect a socket to a peer"),
     _S(106, "listen", "listen", "fd:fd backlog:int", "", False, "accept connections on a socket"),
     _S(30, "accept", "accept", "fd:fd", "fd:fd addr:?sockaddr", SLEEPS,
        "take a connection from a listening socket"),
