@@ -209,7 +209,7 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
                     break
             if p.stop_sending and p.received >= p.sent:
                 break
-            if not p.stop_sending and now >= next_send:
+            if not p.stop_sending and (now >= next_send or (flood and p.received >= p.sent)):
                 send_one()
                 next_send += wait
                 if next_send < now - wait:

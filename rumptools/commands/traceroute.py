@@ -61,12 +61,10 @@ def cmd(numeric, icmp, first, maxttl, port, nqueries, waittime, host):
     try:
         rs = client.socket(N.AF_INET, N.SOCK_RAW, N.IPPROTO_ICMP)
         us = client.socket(N.AF_INET, N.SOCK_DGRAM, 0)
-        client.sock_connect(us, (N.AF_INET, dst, base))
+        client.bind(us, (N.AF_INET, "0.0.0.0", 0))
     except OSError as e:
-        if getattr(e, "errno", None) in (51, 65):
-            _cli.die("Can't find any network interfaces")
         _cli.die(_cli.syscall_error("socket", e))
-    _f, src, sport = client.getsockname(us)
+    _f, _src, sport = client.getsockname(us)
     sys.stderr.write("%s to %s (%s), %d hops max, 40 byte packets\n" % (_cli.progname(), host, dst, max_ttl))
     sys.stderr.flush()
     seq = 0
@@ -81,9 +79,10 @@ def cmd(numeric, icmp, first, maxttl, port, nqueries, waittime, host):
             client.setsockopt(us, N.IPPROTO_IP, N.IP_TTL, ttl)
             t0 = time.monotonic()
             try:
-                client.sendto(us, b"\0" * 12, 0, (N.AF_INET, dst, dport)) if False else \
-                    _send(client, us, dst, dport, seq, ttl)
+                client.sendto(us, struct.pack("!BB10x", seq & 0xff, ttl), 0, (N.AF_INET, dst, dport))
             except OSError as e:
+                if e.errno in (51, 65) and ttl == first_ttl:
+                    _cli.die("Can't find any network interfaces")
                 _cli.warn(_cli.syscall_error("sendto", e))
             answer = None
             deadline = t0 + wait
@@ -123,13 +122,6 @@ def cmd(numeric, icmp, first, maxttl, port, nqueries, waittime, host):
             break
     client.close(us)
     client.close(rs)
-
-
-def _send(client, us, dst, dport, seq, ttl):
-    data = struct.pack("!BBxxqxx", seq & 0xff, ttl, 0)[:12]
-    client.sendto(us, data.ljust(12, b"\0"), 0, (N.AF_INET, dst, dport)) if False else None
-    client.sock_connect(us, (N.AF_INET, dst, dport))
-    client.sendto(us, data.ljust(12, b"\0"), 0, None)
 
 
 def _name(addr):

@@ -1,0 +1,237 @@
+"""The IPv4 stack in process: two kernels on a fake host (virtual time) sharing a shmif bus file.
+
+Frames travel through the real bus layer and receive threads; timers (ARP
+expiry, reassembly) run on each kernel's virtual clock."""
+import pytest
+
+from rumptools.abi import errnos
+from rumptools.abi import net as N
+from rumptools.abi.errnos import RumpError
+from rumptools.abi.sctypes import TYPES
+from rumptools.abi.syscalls import TABLE
+from rumptools.formats.net.ipv4 import IPv4, fragment
+from rumptools.formats.net.icmp import ICMP
+from rumptools.kernel.rumpuser.shmifbus import ShmifBus
+from rumptools.sp.client import Client
+
+from .kernelkit import boot, call, spawn, wait_until
+
+NET = ("rumpnet", "rumpnet_net", "rumpnet_netinet", "rumpnet_shmif")
+
+
+def kernel_on(bus, addr):
+    k = boot(*NET)
+    p = spawn(k)
+    s = call(k, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(k, p, "ioctl", s, N.SIOCIFCREATE, "shmif0")
+    call(k, p, "ioctl", s, N.SIOCSLINKSTR, ("shmif0", bus))
+    call(k, p, "ioctl", s, N.SIOCAIFADDR, ("shmif0", addr, None, None))
+    k.p, k.s = p, s
+    return k
+
+
+@pytest.fixture
+def pair(tmp_path):
+    bus = str(tmp_path / "bus")
+    a, b = kernel_on(bus, "10.1.1.1"), kernel_on(bus, "10.1.1.2")
+    yield a, b, bus
+    for k in (a, b):
+        k.reboot(0)
+
+
+def arp_rows(k):
+    r = call(k, k.p, "socket", N.AF_ROUTE, N.SOCK_RAW, 0)
+    return {row[0]: row for row in call(k, k.p, "ioctl", r, N.RTM_DUMPLL, None)}
+
+
+def udp_exchange(a, b, port=7000):
+    rb = call(b, b.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(b, b.p, "bind", rb, (N.AF_INET, "0.0.0.0", port))
+    sa = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    assert call(a, a.p, "sendto", sa, b"ping", 0, (N.AF_INET, "10.1.1.2", port)) == 4
+    call(b, b.p, "setsockopt", rb, N.SOL_SOCKET, N.SO_RCVTIMEO, 3000000)
+    return call(b, b.p, "recvfrom", rb, 100, 0)
+
+
+def test_client_methods_do_not_shadow_the_connection():
+    """A table method named like one of Client's own (connect) would replace it."""
+    own = {"connect", "disconnect", "syscall", "fork", "prefork", "exec_env"}
+    assert not own & {sc.method for sc in TABLE}
+    assert Client.connect.__qualname__ == "Client.connect"
+    assert TYPES["sockaddr"].py == (tuple,)
+
+
+def test_udp_between_kernels_and_arp_expiry_in_virtual_time(pair):
+    a, b, _bus = pair
+    data, frm = udp_exchange(a, b)
+    assert data == b"ping" and frm[0] == N.AF_INET and frm[1] == "10.1.1.1"
+    rows = arp_rows(a)
+    assert rows["10.1.1.2"][2] == mac_of(b) and not rows["10.1.1.2"][3] & N.RTF_STATIC
+    assert rows["10.1.1.1"][3] & N.RTF_STATIC                   # own address: permanent
+    a.host.clock.advance(1199, kernel=a)
+    assert "10.1.1.2" in arp_rows(a)
+    a.host.clock.advance(2, kernel=a)
+    assert "10.1.1.2" not in arp_rows(a)                       # net.inet.arp.keep = 1200 s
+    assert "10.1.1.1" in arp_rows(a)
+    data, _ = udp_exchange(a, b, 7001)                         # resolved again
+    assert data == b"ping"
+
+
+def mac_of(k):
+    rows = call(k, k.p, "ioctl", k.s, N.SIOCGIFCONF, None)
+    return [r[2] for r in rows if r[0] == "shmif0" and r[1] == N.AF_LINK][0]
+
+
+def test_silent_neighbour_five_requests_then_host_is_down(pair):
+    a, _b, _bus = pair
+    s = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    for i in range(5):
+        assert call(a, a.p, "sendto", s, b"x", 0, (N.AF_INET, "10.1.1.77", 9)) == 1
+        a.host.clock.advance(1.0, kernel=a)
+    with pytest.raises(RumpError) as e:
+        call(a, a.p, "sendto", s, b"x", 0, (N.AF_INET, "10.1.1.77", 9))
+    assert e.value.errno == errnos.EHOSTDOWN
+    a.host.clock.advance(20, kernel=a)                         # net.inet.arp.down expired the entry
+    assert call(a, a.p, "sendto", s, b"x", 0, (N.AF_INET, "10.1.1.77", 9)) == 1
+
+
+def inject(bus, frames):
+    b = ShmifBus(bus)
+    try:
+        b.send(frames, 0, 0, 0x1234)
+    finally:
+        b.close()
+
+
+def ether(dst, src, payload, etype=0x0800):
+    return dst + src + etype.to_bytes(2, "big") + payload
+
+
+def test_reassembly_in_any_order_and_timeout(pair):
+    a, b, bus = pair
+    udp_exchange(a, b)                                         # b knows a's MAC; a knows b's
+    dst_mac = bytes.fromhex(mac_of(a).replace(":", ""))
+    src = bytes((10, 1, 1, 9))
+    icmp = ICMP.echo(77, 1, bytes(range(256)) * 8).emit()
+    whole = IPv4(src, bytes((10, 1, 1, 1)), 1, icmp, ttl=64, id=4242)
+    frags = fragment(whole, 600)
+    assert len(frags) == 4
+    stats = lambda: dict(zip(N.IPSTAT_FIELDS, call(a, a.p, "sysctl", "net.inet.ip.stats", 0, None)[1]))
+    inject(bus, [ether(dst_mac, b"\x02\0\0\0\0\x09", f.emit()) for f in reversed(frags)])
+    assert wait_until(lambda: stats()["reassembled"] == 1)
+    # an incomplete datagram is dropped after 30 s of virtual time
+    inject(bus, [ether(dst_mac, b"\x02\0\0\0\0\x09", frags[1].emit())])
+    assert wait_until(lambda: stats()["fragments"] == 5)
+    a.host.clock.advance(29, kernel=a)
+    assert stats()["fragtimeout"] == 0
+    a.host.clock.advance(2, kernel=a)
+    assert stats()["fragtimeout"] == 1
+
+
+def test_bad_checksum_dropped_and_counted(pair):
+    a, _b, bus = pair
+    dst_mac = bytes.fromhex(mac_of(a).replace(":", ""))
+    raw = bytearray(IPv4(bytes((10, 1, 1, 9)), bytes((10, 1, 1, 1)), 1, ICMP.echo(1, 1, b"x").emit()).emit())
+    raw[10] ^= 0xff
+    inject(bus, [ether(dst_mac, b"\x02\0\0\0\0\x09", bytes(raw))])
+    stats = lambda: dict(zip(N.IPSTAT_FIELDS, call(a, a.p, "sysctl", "net.inet.ip.stats", 0, None)[1]))
+    assert wait_until(lambda: stats()["badsum"] == 1)
+    assert stats()["delivered"] == 0
+
+
+def test_socket_errors_and_options(pair):
+    a, _b, _bus = pair
+    p = a.p
+    s = call(a, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    with pytest.raises(RumpError) as e:
+        call(a, p, "bind", s, (N.AF_INET, "10.9.9.9", 0))
+    assert e.value.errno == errnos.EADDRNOTAVAIL
+    call(a, p, "bind", s, (N.AF_INET, "0.0.0.0", 5555))
+    t = call(a, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    with pytest.raises(RumpError) as e:
+        call(a, p, "bind", t, (N.AF_INET, "0.0.0.0", 5555))
+    assert e.value.errno == errnos.EADDRINUSE
+    with pytest.raises(RumpError) as e:
+        call(a, p, "sendto", t, b"x", 0, None)
+    assert e.value.errno == errnos.EDESTADDRREQ
+    with pytest.raises(RumpError) as e:
+        call(a, p, "sendto", t, b"x", 0, (N.AF_INET, "10.255.255.255", 9))
+    assert e.value.errno == errnos.EACCES                      # broadcast needs SO_BROADCAST
+    call(a, p, "setsockopt", t, N.SOL_SOCKET, N.SO_BROADCAST, 1)
+    assert call(a, p, "getsockopt", t, N.SOL_SOCKET, N.SO_BROADCAST) == N.SO_BROADCAST
+    call(a, p, "setsockopt", t, N.IPPROTO_IP, N.IP_TTL, 7)
+    assert call(a, p, "getsockopt", t, N.IPPROTO_IP, N.IP_TTL) == 7
+    call(a, p, "setsockopt", t, N.SOL_SOCKET, N.SO_RCVBUF, 4096)
+    assert call(a, p, "getsockopt", t, N.SOL_SOCKET, N.SO_RCVBUF) == 4096
+    with pytest.raises(RumpError) as e:
+        call(a, p, "sendto", t, b"x" * 9217, 0, (N.AF_INET, "10.1.1.2", 9))
+    assert e.value.errno == errnos.EMSGSIZE
+    with pytest.raises(RumpError) as e:
+        call(a, p, "sendto", t, b"x", 0, (N.AF_INET, "192.168.7.7", 9))
+    assert e.value.errno == errnos.EHOSTUNREACH                # no route
+    call(a, p, "fcntl", t, 4, 0x4)                             # F_SETFL O_NONBLOCK
+    with pytest.raises(RumpError) as e:
+        call(a, p, "recvfrom", t, 10, 0)
+    assert e.value.errno == errnos.EAGAIN
+    with pytest.raises(RumpError) as e:
+        call(a, p, "socket", 77, N.SOCK_DGRAM, 0)
+    assert e.value.errno == errnos.EAFNOSUPPORT
+    f = call(a, p, "pipe2", 0)[0]
+    with pytest.raises(RumpError) as e:
+        call(a, p, "getsockname", f)
+    assert e.value.errno == errnos.ENOTSOCK
+    # connected UDP: port unreachable comes back as ECONNREFUSED (through lo0)
+    c = call(a, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(a, p, "sock_connect", c, (N.AF_INET, "127.0.0.1", 9))
+    assert call(a, p, "getpeername", c) == (N.AF_INET, "127.0.0.1", 9)
+    call(a, p, "sendto", c, b"x", 0, None)
+    assert wait_until(lambda: a.slot("inet").udpstat["noport"] == 1)
+    with pytest.raises(RumpError) as e:
+        call(a, p, "recvfrom", c, 10, 0)
+    assert e.value.errno == errnos.ECONNREFUSED
+
+
+def test_poll_on_sockets(pair):
+    a, b, _bus = pair
+    from rumptools.abi.poll import POLLIN, POLLOUT
+    rb = call(b, b.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(b, b.p, "bind", rb, (N.AF_INET, "0.0.0.0", 6000))
+    assert call(b, b.p, "poll", ((rb, POLLIN | POLLOUT),), 0) == (POLLOUT,)
+    sa = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(a, a.p, "sendto", sa, b"hi", 0, (N.AF_INET, "10.1.1.2", 6000))
+    assert call(b, b.p, "poll", ((rb, POLLIN),), 3000) == (POLLIN,)
+    assert call(b, b.p, "ioctl", rb, N.FIONREAD, None) == 2
+
+
+def test_interface_ioctl_errors(pair):
+    a, _b, _bus = pair
+    p, s = a.p, a.s
+    for cmd, arg, err in ((N.SIOCIFCREATE, "shmif0", errnos.EEXIST), (N.SIOCIFCREATE, "bogus0", errnos.EINVAL),
+                          (N.SIOCGIFFLAGS, "shmif9", errnos.ENXIO),
+                          (N.SIOCDIFADDR, ("shmif0", "10.7.7.7"), errnos.EADDRNOTAVAIL),
+                          (N.SIOCSLINKSTR, ("shmif0", "/elsewhere"), errnos.EBUSY)):
+        with pytest.raises(RumpError) as e:
+            call(a, p, "ioctl", s, cmd, arg)
+        assert e.value.errno == err, (cmd, arg)
+    call(a, p, "ioctl", s, N.SIOCIFCREATE, "shmif1")
+    with pytest.raises(RumpError) as e:                        # no bus: the interface cannot come up
+        call(a, p, "ioctl", s, N.SIOCAIFADDR, ("shmif1", "10.3.3.3", None, None))
+    assert e.value.errno == errnos.ENXIO
+    call(a, p, "ioctl", s, N.SIOCIFDESTROY, "shmif1")
+    assert call(a, p, "ioctl", s, N.SIOCGIFFLAGS, "lo0") == 0x8049
+    assert call(a, p, "ioctl", s, N.SIOCGIFMTU, "lo0") == N.LOMTU
+
+
+def test_not_a_bus_is_refused(tmp_path):
+    k = boot(*NET)
+    p = spawn(k)
+    s = call(k, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(k, p, "ioctl", s, N.SIOCIFCREATE, "shmif0")
+    f = tmp_path / "notabus"
+    f.write_bytes(b"hello, world" * 10)
+    with pytest.raises(RumpError) as e:
+        call(k, p, "ioctl", s, N.SIOCSLINKSTR, ("shmif0", str(f)))
+    assert e.value.errno == errnos.ENOEXEC
+    assert f.read_bytes() == b"hello, world" * 10
+    assert "bus is not magical" in k.console_lines
+    k.reboot(0)
