@@ -116,3 +116,14 @@ ARPSTAT_FIELDS = ("sndtotal", "sndreply", "sndrequest", "rcvtotal", "rcvrequest"
                   "rcvbadproto", "rcvbadlen", "rcvzerotpa", "rcvzerospa", "rcvnoint", "rcvlocalsha",
                   "rcvbcastsha", "rcvlocalspa", "rcvoverperm", "rcvoverint", "rcvover", "rcvlenchg",
                   "dfrtotal", "dfrsent", "dfrdropped", "allocfail")
+
+# bpf(4) ioctls; arguments and results are integers except: BIOCSETF takes the program as
+# bytes (8 bytes per instruction) or a list of (code, jt, jf, k); BIOCSETIF/BIOCGETIF an
+# interface name; BIOCGSTATS gives (recv, drop, capt); BIOCVERSION (major, minor);
+# BIOCSRTIMEOUT/BIOCGRTIMEOUT microseconds (0: none)
+BIOCGBLEN, BIOCSBLEN, BIOCSETF, BIOCFLUSH = 0x40044266, 0xc0044266, 0x80104267, 0x20004268
+BIOCPROMISC, BIOCGDLT, BIOCGETIF, BIOCSETIF = 0x20004269, 0x4004426a, 0x4090426b, 0x8090426c
+BIOCGSTATS, BIOCIMMEDIATE, BIOCVERSION = 0x4080426f, 0x80044270, 0x40044271
+BIOCGHDRCMPLT, BIOCSHDRCMPLT, BIOCGSEESENT, BIOCSSEESENT = 0x40044274, 0x80044275, 0x40044278, 0x80044279
+BIOCSRTIMEOUT, BIOCGRTIMEOUT = 0x8010427a, 0x4010427b
+BPF_MAXBUFSIZE, BPF_MINBUFSIZE, BPF_DFLTBUFSIZE = 1048576, 32, 32768

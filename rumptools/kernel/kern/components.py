@@ -29,7 +29,7 @@ REGISTRY = {e.name: e for e in (
     _E("rumpdev_disk", "driver", ("rumpdev", "rumpvfs"), _K + "dev.disk_component"),
     _E("rumpdev_cgd", "driver", ("rumpkern_crypto", "rumpdev_disk", "rumpdev", "rumpvfs"), _K + "dev.cgd_component"),
     _E("rumpdev_opencrypto", "driver", ("rumpkern_crypto", "rumpkern_z", "rumpvfs"), None),
-    _E("rumpdev_bpf", "driver", ("rumpnet_net", "rumpnet", "rumpdev", "rumpvfs"), None),
+    _E("rumpdev_bpf", "driver", ("rumpnet_net", "rumpnet", "rumpdev", "rumpvfs"), _K + "net.bpf_component"),
     _E("rumpdev_audio", "driver", ("rumpdev", "rumpvfs"), None),
     _E("rumpdev_dm", "driver", ("rumpdev_disk", "rumpdev", "rumpvfs"), None),
     _E("rumpdev_drvctl", "driver", ("rumpdev", "rumpvfs"), None),
