@@ -2,6 +2,7 @@
 
 Frames on the buses are checked with scapy (tests only); scapy-built frames
 are pushed onto a bus through the host bus layer."""
+import os
 import random
 import re
 import time
@@ -278,3 +279,44 @@ def fuzz(bus, mac, n, seed):
         host.send(batch, 0, 0, 0xf022)
     finally:
         host.close()
+
+
+def test_pcap_captures_through_bpf(servers, tmp_path):
+    import shutil
+    import subprocess
+    bus = str(tmp_path / "bus")
+    a = servers("-lrumpvfs", "-lrumpdev", *NET, "-lrumpdev_bpf", name="a")
+    b = servers(*NET, name="b")
+    attach(a, "shmif0", bus, "10.1.1.1")
+    attach(b, "shmif0", bus, "10.1.1.2")
+    out = str(tmp_path / "cap.pcap")
+    p = subprocess.Popen([os.path.join(os.path.dirname(__import__("sys").executable), "rump.pcap"),
+                          "-c", "4", "-w", out, "shmif0"], env=a.env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=a.workdir)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and ok(a, "rump.sysctl", "-n", "net.bpf.maxbufsize") and \
+                not os.path.exists(out):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        ok(a, "rump.ping", "-c", "2", "10.1.1.2")
+        _o, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0 and err.decode().startswith("4 packets captured\n"), err
+    from rumptools.formats import pcap
+    with open(out, "rb") as f:
+        linktype, _snap, recs = pcap.read(f.read())
+    assert linktype == 1 and len(recs) == 4
+    if shutil.which("tshark"):
+        r = subprocess.run(["tshark", "-r", out, "-T", "fields", "-e", "icmp.type", "-e", "arp.opcode"],
+                           capture_output=True, timeout=60)
+        assert r.returncode == 0
+        seen = r.stdout.decode().split()
+        assert "8" in seen and "0" in seen, seen
+    r = a.run("rump.pcap", "-w", out, "shmif9")
+    assert (r.returncode, r.stderr.decode()) == (1, "rump.pcap: shmif9: Device not configured\n")
+    r = b.run("rump.pcap", "-w", out, "shmif0")
+    assert (r.returncode, r.stderr.decode()) == (1, "rump.pcap: /dev/bpf: Function not implemented\n")

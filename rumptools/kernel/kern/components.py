@@ -60,7 +60,7 @@ REGISTRY = {e.name: e for e in (
     _E("rumpnet_netinet6", "misc", ("rumpnet_net", "rumpnet"), None),
     _E("rumpnet_local", "misc", ("rumpnet",), None),
     _E("rumpnet_shmif", "driver", ("rumpnet_net", "rumpnet"), _K + "net.shmif_component"),
-    _E("rumpnet_virtif", "driver", ("rumpnet_net", "rumpnet"), None),
+    _E("rumpnet_virtif", "driver", ("rumpnet_net", "rumpnet"), _K + "net.virt_component"),
     _E("rumpnet_tap", "driver", ("rumpnet_net", "rumpnet"), None),
     _E("rumpnet_config", "misc", ("rumpnet_net",), None),
     _E("rumpnet_sockin", "misc", ("rumpnet",), None),
