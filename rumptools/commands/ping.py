@@ -19,6 +19,7 @@ import time
 import click
 
 from . import _cli
+from ..abi import errnos
 from ..abi import net as N
 from ..abi.poll import POLLIN
 
@@ -154,6 +155,11 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
             client.bind(s, (N.AF_INET, source, 0))
     except OSError as e:
         _cli.die(_cli.syscall_error("socket", e))
+    if flood:
+        try:        # one blocking receive per reply instead of poll + recvfrom
+            client.setsockopt(s, N.SOL_SOCKET, N.SO_RCVTIMEO, int(wait * 1e6))
+        except OSError as e:
+            _cli.die(_cli.syscall_error("setsockopt", e))
     p = Pinger(o)
     sys.stdout.write("PING %s (%s): %d data bytes\n" % (host, dst, datalen))
     sys.stdout.flush()
@@ -218,18 +224,21 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
             until = next_send if not p.stop_sending else now + 0.1
             if dead is not None:
                 until = min(until, dead)
-            timeout = max(0, int((until - now) * 1000))
-            try:
-                rev = client.poll(((s, POLLIN),), timeout)
-            except OSError as e:
-                _cli.warn(_cli.syscall_error("poll", e))
-                status = 1
-                break
-            if not rev or not rev[0] & POLLIN:
-                continue
+            if not flood:
+                timeout = max(0, int((until - now) * 1000))
+                try:
+                    rev = client.poll(((s, POLLIN),), timeout)
+                except OSError as e:
+                    _cli.warn(_cli.syscall_error("poll", e))
+                    status = 1
+                    break
+                if not rev or not rev[0] & POLLIN:
+                    continue
             try:
                 data, frm = client.recvfrom(s, 65536, 0)
             except OSError as e:
+                if flood and e.errno == errnos.EAGAIN:
+                    continue
                 _cli.warn(_cli.syscall_error("recvfrom", e))
                 continue
             rtt = handle(p, o, data, quiet, verbose)

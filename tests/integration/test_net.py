@@ -320,3 +320,16 @@ def test_pcap_captures_through_bpf(servers, tmp_path):
     assert (r.returncode, r.stderr.decode()) == (1, "rump.pcap: shmif9: Device not configured\n")
     r = b.run("rump.pcap", "-w", out, "shmif0")
     assert (r.returncode, r.stderr.decode()) == (1, "rump.pcap: /dev/bpf: Function not implemented\n")
+
+
+def test_flood_ping_and_preload(two):
+    a, _b, _bus = two
+    r = a.run("rump.ping", "-f", "-c", "50", "10.1.1.2")
+    out = r.stdout.decode()
+    assert r.returncode == 0 and "50 packets transmitted, 50 packets received, 0.0% packet loss" in out
+    assert re.search(r"  [\d.]+ packets/sec sent,  [\d.]+ packets/sec received\n$", out)
+    r = a.run("rump.ping", "-q", "-l", "3", "-c", "3", "-s", "1000", "-p", "ab", "10.1.1.2")
+    assert r.returncode == 0 and r.stdout.decode().startswith("PING 10.1.1.2 (10.1.1.2): 1000 data bytes\n\n")
+    assert "3 packets received" in r.stdout.decode()
+    r = a.run("rump.ping", "-c", "1", "-s", "3000", "10.1.1.2")          # fragmented both ways
+    assert r.returncode == 0 and "3008 bytes from 10.1.1.2" in r.stdout.decode()
