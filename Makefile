@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 MANDIR := $(VENV)/share/man
 MANSTAMP := $(MANDIR)/.installed
 
-.PHONY: install test demo bench lint man clean deps generate
+.PHONY: install test demo bench lint man clean deps generate fuzz-net
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
-DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc
+DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc ip:iproute2 nsenter:util-linux
 
 $(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ demo: deps $(STAMP) $(MANSTAMP)
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py
+
+# 100,000 malformed frames onto a shmif bus while two kernels ping (the tests push 3,000)
+fuzz-net: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/bench_net.py --fuzz
 
 lint: $(STAMP)
 	$(PY) -m pyflakes rumptools tests bench 2>/dev/null || $(PY) -m pip install -q pyflakes && $(PY) -m pyflakes rumptools tests bench
