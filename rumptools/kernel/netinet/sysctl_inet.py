@@ -15,6 +15,10 @@ _FIXED = {"mtudisctimeout": 600, "maxflows": 256, "hostzerobroadcast": 0}
 
 
 def attach(ctx, inet, ipq):
+    tree = ctx.kernel.sysctl
+    # NetBSD's numbers, so the nodes list in its order: net.inet = PF_INET, ip = IPPROTO_IP, ...
+    for path, num in (("net.inet", 2), ("net.inet.ip", 0), ("net.inet.icmp", 1), ("net.inet.udp", 17)):
+        tree.node(path, num=num, owner=ctx.comp)
     def param(path, key, num, writable=True, lo=None, hi=None):
         def setter(v):
             if (lo is not None and v < lo) or (hi is not None and v > hi):
@@ -38,7 +42,7 @@ def attach(ctx, inet, ipq):
     ctx.sysctl("net.inet.ip.anonportalgo.available", STRING,
                "bsd random_start random_pick hash doublehash randinc")
     ctx.sysctl("net.inet.ip.anonportalgo.selected", STRING, "random_start", writable=True)
-    ctx.sysctl("net.inet.ip.anonportalgo.reserve", STRUCT, b"\0" * 8192)
+    ctx.sysctl("net.inet.ip.anonportalgo.reserve", STRING, "")     # sysctl -a shows it empty
     ctx.sysctl("net.inet.ip.hashsize", INT, 64)
     ctx.sysctl("net.inet.ip.stats", STRUCT, getter=inet.ipstat.values)
     for name, key, num in (("maskrepl", "maskrepl", 1), ("returndatabytes", "returndatabytes", 2),
