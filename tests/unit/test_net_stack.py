@@ -235,3 +235,53 @@ def test_not_a_bus_is_refused(tmp_path):
     assert f.read_bytes() == b"hello, world" * 10
     assert "bus is not magical" in k.console_lines
     k.reboot(0)
+
+
+def test_longest_prefix_match():
+    from rumptools.kernel.net.route import RouteTable, Rtentry
+    t = RouteTable(None)
+    for dst, plen, tag in ((0, 0, "default"), (0x0a000000, 8, "10/8"), (0x0a010100, 24, "10.1.1/24"),
+                           (0x0a010105, 32, "host")):
+        rt = Rtentry(dst, plen, 1, None, None)
+        rt.gwname = tag
+        t.add(rt)
+    look = lambda a: t.lookup(a).gwname
+    assert look(0x0a010105) == "host" and look(0x0a010106) == "10.1.1/24"
+    assert look(0x0a020202) == "10/8" and look(0xc0a80001) == "default"
+    with pytest.raises(RumpError) as e:
+        t.add(Rtentry(0x0a000001, 8, 1, None, None))             # same key once masked
+    assert e.value.errno == errnos.EEXIST
+    t.delete(0x0a010100, 24)
+    assert look(0x0a010106) == "10/8"
+    assert [(r.dst, r.plen) for r in t.routes()] == [(0, 0), (0x0a000000, 8), (0x0a010105, 32)]
+
+
+def test_sendmsg_recvmsg_control_shutdown_and_reuse(pair):
+    a, b, _bus = pair
+    rb = call(b, b.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(b, b.p, "setsockopt", rb, N.SOL_SOCKET, N.SO_REUSEADDR, 1)
+    call(b, b.p, "bind", rb, (N.AF_INET, "0.0.0.0", 7100))
+    rb2 = call(b, b.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(b, b.p, "setsockopt", rb2, N.SOL_SOCKET, N.SO_REUSEADDR, 1)
+    call(b, b.p, "bind", rb2, (N.AF_INET, "10.1.1.2", 7100))        # both reuse: allowed
+    call(b, b.p, "setsockopt", rb2, N.IPPROTO_IP, N.IP_RECVDSTADDR, 1)
+    call(b, b.p, "setsockopt", rb2, N.SOL_SOCKET, N.SO_RCVTIMEO, 3000000)
+    sa = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    assert call(a, a.p, "sendmsg", sa, (b"gath", b"ered"), None, 0, (N.AF_INET, "10.1.1.2", 7100)) == 8
+    data, frm, control, flags = call(b, b.p, "recvmsg", rb2, 4, 64, 0)   # the more specific socket
+    assert data == b"gath" and flags & N.MSG_TRUNC and frm[1] == "10.1.1.1"
+    assert control == ((N.IPPROTO_IP, N.IP_RECVDSTADDR, bytes((10, 1, 1, 2))),)
+    call(b, b.p, "shutdown", rb2, N.SHUT_RD)
+    assert call(b, b.p, "recvfrom", rb2, 10, 0) == (b"", None)     # end of file after SHUT_RD
+    call(a, a.p, "shutdown", sa, N.SHUT_WR)
+    with pytest.raises(RumpError) as e:
+        call(a, a.p, "sendto", sa, b"x", N.MSG_NOSIGNAL, (N.AF_INET, "10.1.1.2", 7100))
+    assert e.value.errno == errnos.EPIPE
+    call(b, b.p, "setsockopt", rb, N.SOL_SOCKET, N.SO_RCVTIMEO, 200000)
+    t0 = b.host.clock.now()
+    from .kernelkit import call_in_thread
+    th, box = call_in_thread(b, b.p, "recvfrom", rb, 10, 0)
+    assert wait_until(lambda: b.sleepq.sleepers == 1)
+    b.host.clock.advance(0.3, kernel=b)
+    th.join(5)
+    assert box == {"error": errnos.EAGAIN} and b.host.clock.now() - t0 >= 0.2
