@@ -25,7 +25,7 @@ def resolve(host):
     try:
         return socket.gethostbyname(host)
     except OSError:
-        _cli.die("%s: host name lookup failure" % host if False else "%s: Unknown host" % host)
+        _cli.die("%s: Unknown host" % host)
 
 
 def line(row):

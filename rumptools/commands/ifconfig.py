@@ -152,7 +152,7 @@ def configure(ifc, name, words):
     except OSError as e:
         if addr is not None:
             _fail("commit_address: getifflags", e)
-        _fail("SIOCGIFFLAGS %s" % name if False else "SIOCGIFFLAGS", e)
+        _fail("SIOCGIFFLAGS", e)
     if unlink:
         try:
             ifc.ioctl(N.SIOCSLINKSTR, (name, None))
@@ -165,7 +165,7 @@ def configure(ifc, name, words):
             _fail("SIOCSLINKSTR", e)
     if mtu is not None:
         if not mtu.isdigit():
-            _cli.die("mtu %s: invalid" % mtu if False else "%s: bad value" % mtu)
+            _cli.die("%s: bad value" % mtu)
         try:
             ifc.ioctl(N.SIOCSIFMTU, (name, int(mtu)))
         except OSError as e:

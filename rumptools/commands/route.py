@@ -73,6 +73,12 @@ def parse_dest(text, force):
     return _net.ntoa(n & m), _net.ntoa(m), False
 
 
+def botched(word):
+    """route(8)'s answer to a word it does not know: `botched keyword`, then the usage."""
+    _cli.warn("botched keyword: %s" % word)
+    _cli.NetBSDCommand.usage(cmd)
+
+
 def cmd_modify(verb, args):
     force = None
     iface = False
@@ -91,12 +97,12 @@ def cmd_modify(verb, args):
             i += 1
             mask = args[i] if i < len(args) else None
         elif a.startswith("-") and a != "-":
-            _cli.die("%s: bad keyword" % a[1:] if False else "%s: bad value" % a)
+            botched(a[1:])
         else:
             rest.append(a)
         i += 1
     if not rest or (verb != "delete" and len(rest) < 2):
-        _cli.die("%s: bad address" % (rest[0] if rest else verb) if False else "missing destination")
+        _cli.NetBSDCommand.usage(cmd)
     text = rest[0]
     try:
         dst, m, is_host = parse_dest(text, force)
@@ -205,7 +211,7 @@ def cmd(argv):
     elif verb == "flush":
         cmd_flush("-a" in args)
     else:
-        _cli.die("%s: unknown command" % verb if False else "unknown command: %s" % verb)
+        botched(verb)
 
 
 def main():

@@ -26,7 +26,7 @@ def num(text, what, lo, hi):
     try:
         v = int(text)
     except ValueError:
-        _cli.die("%s: bad value" % text if False else "%s must be > %d and <= %d" % (what, lo - 1, hi))
+        _cli.die("%s must be > %d and <= %d" % (what, lo - 1, hi))
     if not lo <= v <= hi:
         _cli.die("%s must be > %d and <= %d" % (what, lo - 1, hi))
     return v

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -122,4 +121,3 @@ def test_virt_with_linux_through_a_tap(netns_server):
         assert data == b"from linux" and frm[1] == "10.9.0.1"
     finally:
         c.disconnect()
-    time.sleep(0)

@@ -93,9 +93,6 @@ def rtrequest(kernel, net, table, msg):
         rt = table.exact(d, plen)
         if rt is None:
             raise RumpError(errnos.ESRCH)
-        if rt.flags & N.RTF_LOCAL or (rt.flags & N.RTF_CONNECTED and not flags & N.RTF_CONNECTED
-                                      and False):
-            pass
         table.delete(d, plen)
         return _reply(table, rt, N.RTM_DELETE)
     if mtype in (N.RTM_ADD, N.RTM_CHANGE):

@@ -10,8 +10,6 @@ received ARP. Expiry is a callout per entry, so tests run it in virtual time.
 
 Locking rule: kernel lock held (input runs in the interface softint).
 """
-import struct
-
 from ...abi import errnos
 from ...abi import net as N
 from ...abi.errnos import RumpError
@@ -276,5 +274,3 @@ class ArpTable:
                     "", 0, 0, 0)
         raise RumpError(errnos.EOPNOTSUPP)
 
-
-_unused = struct

@@ -11,7 +11,7 @@ socket gets ECONNREFUSED for port unreachable). Kernel lock held.
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ...formats.net import MalformedPacket
-from ...formats.net.icmp import ECHO, ECHOREPLY, ERROR_TYPES, ICMP, UNREACH, UNREACH_PORT
+from ...formats.net.icmp import ECHO, ECHOREPLY, ERROR_TYPES, ICMP, UNREACH
 from .in_ import ALLONES
 from .ip import MAXTTL, ip_output, reply_options
 

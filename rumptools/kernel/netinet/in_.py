@@ -109,7 +109,7 @@ class Inet:
             return True
         for ia in self.ifaddrs:
             if (ifp is None or ia.ifp is ifp) and ia.broad is not None and ia.ifp.flags & N.IFF_BROADCAST \
-                    and (dst == ia.broad or (ia.mask != ALLONES and dst == ia.net and False)):
+                    and dst == ia.broad:
                 return True
         return False
 
@@ -176,10 +176,9 @@ class Inet:
         if mine:
             self.del_address(mine[0], keep_arp=True)
         if mask is None:
-            mask = ALLONES if ifp.flags & N.IFF_LOOPBACK and False else class_mask(addr)
+            mask = class_mask(addr)
         if broad is None and ifp.flags & N.IFF_BROADCAST:
             broad = (addr & mask) | (~mask & ALLONES)
-        was_running = ifp.flags & N.IFF_UP and ifp.flags & N.IFF_RUNNING
         ifp.up()
         ia = InIfaddr(addr, mask, broad if ifp.flags & N.IFF_BROADCAST else None, ifp)
         self.ifaddrs.append(ia)
@@ -189,7 +188,6 @@ class Inet:
         if self.arp is not None and ifp.type == N.IFT_ETHER:
             self.arp.add_permanent(ifp, addr, ifp.lladdr)
             self.arp.gratuitous(ifp, addr)
-        del was_running
         return ia
 
     def _add_routes(self, ia):

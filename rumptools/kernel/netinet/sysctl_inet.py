@@ -4,7 +4,7 @@ Writable ones change the stack's parameters (inet.params); the others show
 NetBSD 7.99.34's values. Stats nodes are structs (tuples of u64 counters in
 NetBSD's order, abi/net.py *STAT_FIELDS) that sysctl -a does not print.
 """
-from ..kern.sysctl import INT, QUAD, STRING, STRUCT
+from ..kern.sysctl import INT, STRING, STRUCT
 
 _IP = (("forwarding", 1, True), ("redirect", 2, True), ("ttl", 3, True), ("forwsrcrt", 5, True),
        ("directed-broadcast", 6, True), ("allowsrcrt", 7, True), ("subnetsarelocal", 8, True),
@@ -66,5 +66,3 @@ def attach(ctx, inet, ipq):
     ctx.sysctl("net.inet.arp.debug", INT, 0, writable=True)
     ctx.sysctl("net.inet.arp.stats", STRUCT, getter=inet.arpstat.values)
 
-
-_unused = QUAD
