@@ -155,11 +155,11 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
             client.bind(s, (N.AF_INET, source, 0))
     except OSError as e:
         _cli.die(_cli.syscall_error("socket", e))
-    if flood:
-        try:        # one blocking receive per reply instead of poll + recvfrom
-            client.setsockopt(s, N.SOL_SOCKET, N.SO_RCVTIMEO, int(wait * 1e6))
-        except OSError as e:
-            _cli.die(_cli.syscall_error("setsockopt", e))
+    try:        # after a request, one blocking receive (at most an interval) instead of poll + recvfrom
+        client.setsockopt(s, N.SOL_SOCKET, N.SO_RCVTIMEO, max(1, int(wait * 1e6)))
+    except OSError as e:
+        _cli.die(_cli.syscall_error("setsockopt", e))
+    expect = False
     p = Pinger(o)
     sys.stdout.write("PING %s (%s): %d data bytes\n" % (host, dst, datalen))
     sys.stdout.flush()
@@ -216,7 +216,7 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
             if p.stop_sending and p.received >= p.sent:
                 break
             if not p.stop_sending and (now >= next_send or (flood and p.received >= p.sent)):
-                send_one()
+                expect = send_one()
                 next_send += wait
                 if next_send < now - wait:
                     next_send = now + wait
@@ -224,7 +224,7 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
             until = next_send if not p.stop_sending else now + 0.1
             if dead is not None:
                 until = min(until, dead)
-            if not flood:
+            if not flood and not expect:
                 timeout = max(0, int((until - now) * 1000))
                 try:
                     rev = client.poll(((s, POLLIN),), timeout)
@@ -234,10 +234,11 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
                     break
                 if not rev or not rev[0] & POLLIN:
                     continue
+            expect = False
             try:
                 data, frm = client.recvfrom(s, 65536, 0)
             except OSError as e:
-                if flood and e.errno == errnos.EAGAIN:
+                if e.errno == errnos.EAGAIN:
                     continue
                 _cli.warn(_cli.syscall_error("recvfrom", e))
                 continue
