@@ -5,6 +5,7 @@ and tap0 (10.9.0.1/24, no route out); the test reaches the server through
 its unix socket and the namespace's host side through nsenter. Skipped,
 with the reason printed, where a namespace or tap cannot be made."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,19 @@ HOST_ECHO = textwrap.dedent("""
         s.bind(("10.9.0.1", 7000)); s.settimeout(10)
         print("ready", flush=True)
         d, a = s.recvfrom(2000); s.sendto(d.upper(), a)
+    if what == "fuzz":
+        from tests.integration.netfuzz import frames
+        mac = bytes.fromhex(sys.argv[2].replace(":", ""))
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind(("tap0", 0))
+        sent = 0
+        for f in frames(mac, int(sys.argv[3]), seed=3):
+            if len(f) >= 14:
+                try:
+                    s.send(f); sent += 1
+                except OSError:
+                    pass
+        print(sent)
     if what == "udpsend":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.sendto(b"from linux", ("10.9.0.2", 7001))
@@ -81,9 +95,13 @@ def netns_server(tmp_path):
         assert not alive(p.pid)
 
 
-def in_ns(p, what, **kw):
-    return subprocess.Popen(["nsenter", "-t", str(p.pid), "-n", sys.executable, "-c", HOST_ECHO, what],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def in_ns(p, what, *args, **kw):
+    return subprocess.Popen(["nsenter", "-t", str(p.pid), "-n", sys.executable, "-c", HOST_ECHO, what] +
+                            list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+                            env=dict(os.environ, PYTHONPATH=REPO), **kw)
 
 
 def test_virt_with_linux_through_a_tap(netns_server):
@@ -119,5 +137,14 @@ def test_virt_with_linux_through_a_tap(netns_server):
         send.wait(10)
         data, frm = c.recvfrom(r2, 100, 0)
         assert data == b"from linux" and frm[1] == "10.9.0.1"
+        # malformed frames into the tap (the 100,000-frame run is bench/bench_net.py --fuzz, on a bus)
+        mac = run("rump.ifconfig", "virt0").stdout.decode().splitlines()[1].split()[1]
+        f = in_ns(p, "fuzz", mac, "2000")
+        out, err = f.communicate(timeout=120)
+        assert f.returncode == 0 and int(out) > 1500, err.decode()
+        r = run("rump.ping", "-c", "2", "10.9.0.1")
+        assert r.returncode == 0 and "2 packets received" in r.stdout.decode()
+        counted = run("rump.ifconfig", "-v", "virt0").stdout.decode()
+        assert int(re.search(r"input: (\d+) packets", counted).group(1)) > 1500, counted
     finally:
         c.disconnect()
