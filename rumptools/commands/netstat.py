@@ -3,8 +3,9 @@
     rump.netstat -r [-n]        routing tables (every flag letter)
     rump.netstat -i [-n]        interfaces and their counters
     rump.netstat -s [-p proto]  ip, icmp, udp and arp statistics
-Formats are those of specs/net.md §12 and formats.md §4. Sockets (-a) come
-with TCP.
+    rump.netstat [-an]          UDP sockets (-a: also those not connected)
+Formats are those of specs/net.md §12 and formats.md §4; TCP and unix
+sockets join the list with TCP and AF_LOCAL.
 """
 import sys
 
@@ -151,6 +152,42 @@ def show_interfaces(client):
     sys.stdout.write("\n".join(out) + "\n")
 
 
+def _addr(host, port, numeric, proto, anon):
+    h = "*" if host == "0.0.0.0" else host[:16]
+    if port == 0:
+        p = "*"
+    elif numeric or anon:
+        p = str(port)
+    else:
+        try:
+            import socket
+            p = socket.getservbyport(port, proto)
+        except (OSError, OverflowError):
+            p = str(port)
+    return "%s.%s" % (h, p)
+
+
+def show_sockets(client, all_, numeric):
+    """NetBSD's socket list: udp sockets, newest first (without -a only connected ones)."""
+    out = []
+    try:
+        rows = client.sysctl("net.inet.udp.pcblist", 0, None)[1]
+    except OSError:
+        rows = ()
+    for row in rows:
+        r = dict(zip(N.PCB_FIELDS, row))
+        if not all_ and r["faddr"] == "0.0.0.0":
+            continue
+        if not out:
+            out.append("Active Internet connections%s" % (" (including servers)" if all_ else ""))
+            out.append("Proto Recv-Q Send-Q  Local Address          Foreign Address        State")
+        out.append("%-5.5s %6d %6d  %-22.22s %-22.22s" % (
+            "udp", r["rcvq"], r["sndq"], _addr(r["laddr"], r["lport"], numeric, "udp", r["anonport"]),
+            _addr(r["faddr"], r["fport"], numeric, "udp", False)))
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
+
+
 @click.command(cls=_cli.NetBSDCommand, usage_text=USAGE)
 @click.option("-r", "routes", is_flag=True)
 @click.option("-n", "numeric", is_flag=True)
@@ -170,7 +207,8 @@ def cmd(routes, numeric, interfaces, stats, proto, all_, family, verbose):
             show_interfaces(client)
         elif stats or proto:
             show_stats(client, proto, stats or 1)
-        # without -r/-i/-s: the socket list; sockets are listed once TCP exists
+        else:
+            show_sockets(client, all_, numeric)
     except OSError as e:
         _cli.die(_cli.syscall_error(None, e))
 

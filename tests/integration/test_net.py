@@ -338,3 +338,27 @@ def test_flood_ping_and_preload(two):
     assert "3 packets received" in r.stdout.decode()
     r = a.run("rump.ping", "-c", "1", "-s", "3000", "10.1.1.2")          # fragmented both ways
     assert r.returncode == 0 and "3008 bytes from 10.1.1.2" in r.stdout.decode()
+
+
+def test_netstat_lists_udp_sockets(two):
+    from rumptools.abi import net as N
+    from rumptools.sp import client as spclient
+    from rumptools.sp import url
+    a, _b, _bus = two
+    assert ok(a, "rump.netstat", "-n") == ""
+    c = spclient.Client(url.parse(a.url)).connect()
+    try:
+        s = c.socket(N.AF_INET, N.SOCK_DGRAM, 0)
+        c.bind(s, (N.AF_INET, "0.0.0.0", 7777))
+        t = c.socket(N.AF_INET, N.SOCK_DGRAM, 0)
+        c.sock_connect(t, (N.AF_INET, "10.1.1.2", 53))
+        port = c.getsockname(t)[2]
+        out = ok(a, "rump.netstat", "-an")
+        assert out == ("Active Internet connections (including servers)\n"
+                       "Proto Recv-Q Send-Q  Local Address          Foreign Address        State\n"
+                       "udp        0      0  %-22s 10.1.1.2.53           \n"
+                       "udp        0      0  *.7777                 *.*                   \n" % ("10.1.1.1.%d" % port))
+        assert ok(a, "rump.netstat", "-n").splitlines()[2:] == ["udp        0      0  %-22s 10.1.1.2.53           "
+                                                               % ("10.1.1.1.%d" % port)]
+    finally:
+        c.disconnect()

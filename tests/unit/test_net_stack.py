@@ -285,3 +285,16 @@ def test_sendmsg_recvmsg_control_shutdown_and_reuse(pair):
     b.host.clock.advance(0.3, kernel=b)
     th.join(5)
     assert box == {"error": errnos.EAGAIN} and b.host.clock.now() - t0 >= 0.2
+
+
+def test_pcblist_rows(pair):
+    a, _b, _bus = pair
+    s = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(a, a.p, "bind", s, (N.AF_INET, "10.1.1.1", 5353))
+    c = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(a, a.p, "sock_connect", c, (N.AF_INET, "10.1.1.2", 53))
+    rows = [dict(zip(N.PCB_FIELDS, r)) for r in call(a, a.p, "sysctl", "net.inet.udp.pcblist", 0, None)[1]]
+    assert rows[0]["faddr"] == "10.1.1.2" and rows[0]["fport"] == 53 and rows[0]["anonport"] == 1
+    assert rows[0]["laddr"] == "10.1.1.1" and 49152 <= rows[0]["lport"] <= 65535
+    assert (rows[1]["laddr"], rows[1]["lport"], rows[1]["faddr"], rows[1]["anonport"]) == ("10.1.1.1", 5353,
+                                                                                          "0.0.0.0", 0)

@@ -14,6 +14,13 @@ _IP = (("forwarding", 1, True), ("redirect", 2, True), ("ttl", 3, True), ("forws
 _FIXED = {"mtudisctimeout": 600, "maxflows": 256, "hostzerobroadcast": 0}
 
 
+def pcblist(pcbs):
+    """The sockets of a protocol, newest first, as PCB_FIELDS rows (abi/net.py)."""
+    from .in_ import ntoa
+    return tuple((pcb.so.type, pcb.so.protocol, ntoa(pcb.laddr), pcb.lport, ntoa(pcb.faddr), pcb.fport,
+                  pcb.so.rcv_cc, 0, int(pcb.anon)) for pcb in pcbs)
+
+
 def attach(ctx, inet, ipq):
     tree = ctx.kernel.sysctl
     # NetBSD's numbers, so the nodes list in its order: net.inet = PF_INET, ip = IPPROTO_IP, ...
@@ -57,6 +64,8 @@ def attach(ctx, inet, ipq):
     param("net.inet.udp.recvspace", "udp.recvspace", 4)
     ctx.sysctl("net.inet.udp.do_loopback_cksum", INT, 0, writable=True)
     ctx.sysctl("net.inet.udp.stats", STRUCT, getter=inet.udpstat.values)
+    ctx.sysctl("net.inet.udp.pcblist", STRUCT, getter=lambda: pcblist(inet.udp_pcbs))
+    ctx.sysctl("net.inet.raw.pcblist", STRUCT, getter=lambda: pcblist(inet.raw_pcbs))
     param("net.inet.arp.keep", "arp.keep", None, lo=1)
     param("net.inet.arp.down", "arp.down", None, lo=1)
     param("net.inet.arp.log_movements", "arp.log_movements", None)
