@@ -128,3 +128,19 @@ def test_write_a_frame_and_see_it_on_the_bus(k, tmp_path):
         host.close()
     mac = [r[2] for r in call(k, p, "ioctl", s, N.SIOCGIFCONF, None) if r[0] == "shmif0"][0]
     assert frames[-1] == b"\xff" * 6 + bytes.fromhex(mac.replace(":", "")) + b"\x88\xb5payload"
+
+
+def test_garbage_ioctls_and_programs(k):
+    import random
+    rng = random.Random(4)
+    p = k.p
+    fd = call(k, p, "open", "/dev/bpf", O_RDWR | O_NONBLOCK, 0)
+    cmds = [c for n, c in vars(N).items() if n.startswith(("BIOC", "FION")) and type(c) is int]
+    values = [None, 0, 1, -5, 1 << 40, "lo0", "nosuch", b"", b"\x06" * 8, b"\x06" * 7, (), ((6, 0, 0, 5),),
+              ((0xffff, 9, 9, -1),), ((6, 0, 0),), (("a", 1, 2, 3),), ((0x15, 200, 200, 0), (6, 0, 0, 1))]
+    for _ in range(2000):
+        try:
+            call(k, p, "ioctl", fd, rng.choice(cmds), rng.choice(values))
+        except RumpError as e:
+            assert e.errno != errnos.EIO, "\n".join(k.console_lines[-3:])
+    assert not [line for line in k.console_lines if "failed" in line]

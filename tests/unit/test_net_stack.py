@@ -298,3 +298,40 @@ def test_pcblist_rows(pair):
     assert rows[0]["laddr"] == "10.1.1.1" and 49152 <= rows[0]["lport"] <= 65535
     assert (rows[1]["laddr"], rows[1]["lport"], rows[1]["faddr"], rows[1]["anonport"]) == ("10.1.1.1", 5353,
                                                                                           "0.0.0.0", 0)
+
+
+def test_garbage_arguments_are_errors_not_kernel_bugs(pair):
+    """Random values for every socket call and network ioctl: errnos only, no 'syscall failed' on the console."""
+    import random
+    a, _b, _bus = pair
+    rng = random.Random(11)
+    values = [None, 0, -1, 1 << 40, "", "shmif0", "lo0", "10.1.1.2", "bogus", b"", b"\x45" * 30,
+              (), (2,), (2, "10.1.1.2"), (2, "10.1.1.2", 70000), (2, 5, 5), (34,), (1, "/x"), (18, 1, "a", "b"),
+              ("shmif0", None), ("shmif0", "10.1.1.9", None, "255.0.0.0"), ("shmif0", 1 << 33),
+              (1, 0, "10.0.0.0", None, "10.1.1.2", None), (4, 0, None, None, None, None),
+              (1, 0x400, "10.1.1.9", None, "zz", "shmif0"), ((1, 2, 3, 4),), (b"\x06\0\0\0\0\0\0\0",)]
+    cmds = [c for n, c in vars(N).items() if n.startswith(("SIOC", "BIOC", "FION", "RTM_")) and type(c) is int
+            and c > 64]
+    fds = [call(a, a.p, "socket", d, t, p) for d, t, p in ((N.AF_INET, N.SOCK_DGRAM, 0),
+                                                           (N.AF_INET, N.SOCK_RAW, 1), (N.AF_ROUTE, N.SOCK_RAW, 0))]
+    for _ in range(3000):
+        fd = rng.choice(fds)
+        op = rng.randrange(6)
+        try:
+            if op == 0:
+                call(a, a.p, "ioctl", fd, rng.choice(cmds), rng.choice(values))
+            elif op == 1:
+                call(a, a.p, "setsockopt", fd, rng.choice((0, 0xffff, 6, 17)), rng.randrange(0x1010),
+                     rng.choice(values))
+            elif op == 2:
+                call(a, a.p, "sendto", fd, rng.choice((b"", b"x" * 30, b"\x45" * 40, bytes(9300))),
+                     rng.choice((0, N.MSG_DONTWAIT, N.MSG_NOSIGNAL)), rng.choice(values[11:18] + [None]))
+            elif op == 3:
+                call(a, a.p, "bind", fd, rng.choice(values[11:18]))
+            elif op == 4:
+                call(a, a.p, "sock_connect", fd, rng.choice(values[11:18]))
+            else:
+                call(a, a.p, "getsockopt", fd, rng.choice((0, 0xffff)), rng.randrange(0x1010))
+        except RumpError as e:
+            assert e.errno != errnos.EIO, "kernel bug: %s" % "\n".join(a.console_lines[-3:])
+    assert not [line for line in a.console_lines if "failed" in line]

@@ -153,7 +153,7 @@ class Inet:
                     return None
             raise RumpError(errnos.EADDRNOTAVAIL)
         if cmd in (N.SIOCGIFADDR, N.SIOCGIFNETMASK, N.SIOCGIFBRDADDR):
-            ifp = self.net.ifunit(arg[0] if type(arg) is tuple else arg)
+            ifp = self.net.ifunit(arg[0] if type(arg) is tuple and arg else arg)
             ias = self.ifaddrs_of(ifp)
             if not ias:
                 raise RumpError(errnos.EADDRNOTAVAIL)
