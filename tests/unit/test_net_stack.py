@@ -335,3 +335,34 @@ def test_garbage_arguments_are_errors_not_kernel_bugs(pair):
         except RumpError as e:
             assert e.errno != errnos.EIO, "kernel bug: %s" % "\n".join(a.console_lines[-3:])
     assert not [line for line in a.console_lines if "failed" in line]
+
+
+def test_malformed_input_frames_never_break_a_handler(pair):
+    """Random, truncated and bit-flipped frames straight into shmif0's input path (no bus):
+    the kernel counts and drops them; no input handler fails."""
+    import random
+    from tests.integration.netfuzz import frames
+    a, _b, _bus = pair
+    ifp = a.slot("net").ifnets["shmif0"]
+    mac = ifp.lladdr
+    rng = random.Random(2)
+    good = [ether(mac, b"\x02\0\0\0\0\x09", IPv4(bytes((10, 1, 1, 9)), bytes((10, 1, 1, 1)), 1,
+                                                   ICMP.echo(1, 1, b"abc" * 30).emit(), options=b"\x07\x0b\x04" +
+                                                   bytes(9)).emit()),
+            ether(b"\xff" * 6, b"\x02\0\0\0\0\x09", bytes.fromhex("0001080006040001020000000009") +
+                  bytes((10, 1, 1, 9)) + bytes(6) + bytes((10, 1, 1, 1)), 0x0806)]
+    good += [ether(mac, b"\x02\0\0\0\0\x09", f.emit()) for f in
+             fragment(IPv4(bytes((10, 1, 1, 9)), bytes((10, 1, 1, 1)), 17, bytes(3000), id=9), 800)]
+    batch = list(frames(mac, 3000, seed=5))
+    for _ in range(3000):
+        f = bytearray(rng.choice(good))
+        for _ in range(rng.randint(1, 4)):
+            f[rng.randrange(len(f))] = rng.getrandbits(8)
+        batch.append(bytes(f[:rng.randint(10, len(f))]) if rng.random() < 0.3 else bytes(f))
+    with a.lock:
+        for f in batch:
+            ifp._input(f)
+    a.host.clock.advance(60, kernel=a)                          # reassembly queues time out
+    assert not [line for line in a.console_lines if "failed" in line], a.console_lines[-5:]
+    assert not a.slot("inet").reass.queues
+    assert ifp.counters["ipackets"] + ifp.counters["ierrors"] >= 5000
