@@ -1,6 +1,6 @@
 """rump.ifconfig: configure network interfaces of a rump kernel (NetBSD's ifconfig(8)).
 
-    rump.ifconfig -a [-v] | -l [-u|-d|-b] | -C
+    rump.ifconfig -a [-v] | -l [-u|-d|-b] | -C | -w n | -W n
     rump.ifconfig interface [-v]
     rump.ifconfig interface create | destroy
     rump.ifconfig interface [inet] [address[/len]] [netmask m] [broadcast b] [alias | -alias]
@@ -220,6 +220,18 @@ def configure(ifc, name, words):
             _fail("SIOCAIFADDR", e)
 
 
+def wait_addresses(seconds, detached):
+    """-w / -W: poll every 10 ms until no address is tentative (or detached); 0 = for ever."""
+    import time
+    ifc = Ifc()
+    mask = N.IN_IFF_TENTATIVE | (N.IN_IFF_DETACHED if detached else 0)
+    end = time.monotonic() + seconds if seconds else None
+    while any(r[1] == N.AF_INET and r[5] & mask for r in ifc.ioctl(N.SIOCGIFCONF, None)):
+        if end is not None and time.monotonic() >= end:
+            _cli.die("timed out")
+        time.sleep(0.01)
+
+
 def _dotted(text):
     parts = text.split(".")
     return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
@@ -236,11 +248,16 @@ def cmd(argv):
         if a == "--":
             break
         for ch in a[1:]:
-            if ch not in "abdhlmsuvzCLw":
+            if ch not in "abdhlmsuvzCLwW":
                 _cli.warn("unknown option -- %s" % ch)
                 usage()
             opts.add(ch)
     verbose = "v" in opts
+    if "w" in opts or "W" in opts:
+        if not argv or not argv[0].isdigit() or len(argv) > 1 or len(opts) > 1:
+            usage()
+        wait_addresses(int(argv[0]), "W" in opts)
+        return
     if "C" in opts:
         ifc = Ifc()
         click.echo(" ".join(ifc.ioctl(N.SIOCIFGCLONERS, None)))
