@@ -114,7 +114,12 @@ def test_command_errors(two):
 def test_alias_and_down(two):
     a, _b, _bus = two
     ok(a, "rump.ifconfig", "shmif0", "inet", "10.1.1.5", "alias")
-    assert "\tinet alias 10.1.1.5 netmask 0xff000000 broadcast 10.255.255.255" in ok(a, "rump.ifconfig", "shmif0")
+    assert "\tinet alias 10.1.1.5 netmask 0xff000000 broadcast 10.255.255.255 tentative\n" in \
+        ok(a, "rump.ifconfig", "shmif0")                        # DAD on an interface that is up
+    t0 = time.monotonic()
+    ok(a, "rump.ifconfig", "-w", "10")
+    assert 3 < time.monotonic() - t0 < 10
+    assert "\tinet alias 10.1.1.5 netmask 0xff000000 broadcast 10.255.255.255\n" in ok(a, "rump.ifconfig", "shmif0")
     ok(a, "rump.ifconfig", "shmif0", "inet", "10.1.1.5", "-alias")
     assert "10.1.1.5" not in ok(a, "rump.ifconfig", "shmif0")
     ok(a, "rump.ifconfig", "shmif0", "down")

@@ -366,3 +366,41 @@ def test_malformed_input_frames_never_break_a_handler(pair):
     assert not [line for line in a.console_lines if "failed" in line], a.console_lines[-5:]
     assert not a.slot("inet").reass.queues
     assert ifp.counters["ipackets"] + ifp.counters["ierrors"] >= 5000
+
+
+def addr_flags(k, addr):
+    rows = call(k, k.p, "ioctl", k.s, N.SIOCGIFCONF, None)
+    return [r[5] for r in rows if r[1] == N.AF_INET and r[2] == addr][0]
+
+
+def test_dad_in_virtual_time(pair):
+    a, b, bus = pair
+    probes = []
+    host = ShmifBus(bus)
+    reader = host.reader()
+    try:
+        call(a, a.p, "ioctl", a.s, N.SIOCAIFADDR, ("shmif0", "10.1.1.7", None, None))    # interface is up
+        assert addr_flags(a, "10.1.1.7") == N.IN_IFF_TENTATIVE
+        s = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+        with pytest.raises(RumpError) as e:                     # not usable yet
+            call(a, a.p, "bind", s, (N.AF_INET, "10.1.1.7", 0))
+        assert e.value.errno == errnos.EADDRNOTAVAIL
+        for _ in range(40):                                     # 4-7 s in steps of 0.25 s
+            a.host.clock.advance(0.25, kernel=a)
+        for _l, _s, _u, _snd, fr in host.receive(reader):
+            fr = bytes(fr)
+            if fr[12:14] == b"\x08\x06" and fr[38:42] == bytes((10, 1, 1, 7)):
+                probes.append(fr[28:32])                        # the sender address of each request
+    finally:
+        host.close()
+    assert addr_flags(a, "10.1.1.7") == 0
+    call(a, a.p, "bind", s, (N.AF_INET, "10.1.1.7", 0))
+    assert probes[:3] == [bytes(4)] * 3 and probes[3:] == [bytes((10, 1, 1, 7))] * 2   # probes, announcements
+    # b's own address as an alias on a: b answers the probe, a marks the address duplicated
+    call(a, a.p, "ioctl", a.s, N.SIOCAIFADDR, ("shmif0", "10.1.1.2", None, None))
+    for _ in range(12):
+        a.host.clock.advance(0.25, kernel=a)
+        wait_until(lambda: addr_flags(a, "10.1.1.2") & N.IN_IFF_DUPLICATED, 0.2)
+    assert addr_flags(a, "10.1.1.2") == N.IN_IFF_DUPLICATED
+    assert any(line.startswith("shmif0: DAD detected duplicate IPv4 address 10.1.1.2: ARP out=")
+               for line in a.console_lines)

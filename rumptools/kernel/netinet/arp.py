@@ -161,7 +161,13 @@ class ArpTable:
             st.inc("rcvrequest")
         elif a.op == ARPOP_REPLY:
             st.inc("rcvreply")
-        mine = {ia.addr: ia for ia in self.inet.ifaddrs_of(ifp)}
+        ifas = self.inet.ifaddrs_of(ifp)
+        dad = self.inet.dad
+        if dad is not None and dad.running:
+            for ia in ifas:                 # someone else uses or probes for a tentative address
+                if ia.flags & N.IN_IFF_TENTATIVE and (spa == ia.addr or (spa == 0 and tpa == ia.addr)):
+                    dad.conflict(ia, mac_ntoa(a.sha))
+        mine = {ia.addr: ia for ia in ifas if not ia.flags & (N.IN_IFF_TENTATIVE | N.IN_IFF_DUPLICATED)}
         if tpa == 0:
             st.inc("rcvzerotpa")
             return

@@ -12,6 +12,7 @@ from ..kern.softint import PktQueue
 from . import sysctl_inet
 from .arp import ArpTable
 from .in_ import Inet
+from .in_dad import DadState
 from .ip import ip_input
 from .ip_reass import Reassembly
 from .udp_raw import RawProtocol, UdpProtocol
@@ -24,6 +25,7 @@ def _attach(ctx):
     inet = ctx.provide("inet", Inet(kernel))
     inet.arp = ArpTable(inet)
     inet.reass = Reassembly(inet)
+    inet.dad = DadState(inet)
     net.lltable = inet.arp
     ctx.record(lambda: setattr(net, "lltable", None))
     routes.resolve = inet.resolve

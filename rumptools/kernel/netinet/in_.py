@@ -7,8 +7,8 @@ fail: ENXIO for shmif without a bus); routes are added as NetBSD does -- a
 local host route (UHl, gateway link#<if>, interface lo0) and a connected
 prefix route (UC, gateway link#<if>) unless another address owns the prefix
 (a loopback address gets its host route only); then a permanent ARP entry
-and one gratuitous ARP request. (No duplicate address detection: addresses
-are usable at once.)
+and one gratuitous ARP request -- or, when the interface was already up and
+running, duplicate address detection first (in_dad.py).
 
 Locking rule: kernel lock held.
 """
@@ -99,6 +99,7 @@ class Inet:
         self.raw_pcbs = []
         self.arp = None                 # arp.ArpTable
         self.reass = None               # ip_reass.Reassembly
+        self.dad = None                 # in_dad.DadState
 
     # -- queries --------------------------------------------------------------------
     def ifaddrs_of(self, ifp):
@@ -179,14 +180,19 @@ class Inet:
             mask = class_mask(addr)
         if broad is None and ifp.flags & N.IFF_BROADCAST:
             broad = (addr & mask) | (~mask & ALLONES)
+        was_running = ifp.flags & N.IFF_UP and ifp.flags & N.IFF_RUNNING
         ifp.up()
         ia = InIfaddr(addr, mask, broad if ifp.flags & N.IFF_BROADCAST else None, ifp)
         self.ifaddrs.append(ia)
-        self.local[addr] = ia
         ifp.addrs.setdefault(N.AF_INET, []).append(ia)
         self._add_routes(ia)
-        if self.arp is not None and ifp.type == N.IFT_ETHER:
+        ether = self.arp is not None and ifp.type == N.IFT_ETHER
+        if ether:
             self.arp.add_permanent(ifp, addr, ifp.lladdr)
+        if ether and was_running and self.dad is not None and self.dad.start(ia):
+            return ia                   # usable once DAD clears it (in_dad.py)
+        self.local[addr] = ia
+        if ether:
             self.arp.gratuitous(ifp, addr)
         return ia
 
@@ -209,6 +215,8 @@ class Inet:
                                     gwlink=ifp.index, created=now))
 
     def del_address(self, ia, keep_arp=False):
+        if self.dad is not None:
+            self.dad.stop(ia)
         self.ifaddrs.remove(ia)
         if self.local.get(ia.addr) is ia:
             del self.local[ia.addr]
