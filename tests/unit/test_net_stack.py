@@ -404,3 +404,39 @@ def test_dad_in_virtual_time(pair):
     assert addr_flags(a, "10.1.1.2") == N.IN_IFF_DUPLICATED
     assert any(line.startswith("shmif0: DAD detected duplicate IPv4 address 10.1.1.2: ARP out=")
                for line in a.console_lines)
+
+
+def test_redirect_sent_and_accepted(tmp_path):
+    """a sends to 10.2.2.3 through b, which forwards it back out to c and tells a to use c."""
+    bus = str(tmp_path / "bus")
+    a, b, c = (kernel_on(bus, "10.1.1.%d" % i) for i in (1, 2, 3))
+    try:
+        for k in (a, b, c):     # /24 subnets: 10.1.1/24 on the bus
+            addr = "10.1.1.%d" % (1 + (a, b, c).index(k))
+            call(k, k.p, "ioctl", k.s, N.SIOCAIFADDR, ("shmif0", addr, None, "255.255.255.0"))
+        call(c, c.p, "ioctl", c.s, N.SIOCAIFADDR, ("shmif0", "10.2.2.3", None, "255.255.255.0"))
+        for _ in range(40):                                     # DAD of the re-masked addresses
+            for k in (a, b, c):
+                k.host.clock.advance(0.25, kernel=k)
+        r = lambda k: call(k, k.p, "socket", N.AF_ROUTE, N.SOCK_RAW, 0)
+        call(a, a.p, "ioctl", r(a), N.RTM_MSG, (N.RTM_ADD, N.RTF_GATEWAY | N.RTF_STATIC, "10.2.2.0",
+                                                 "255.255.255.0", "10.1.1.2", None))
+        call(b, b.p, "ioctl", r(b), N.RTM_MSG, (N.RTM_ADD, N.RTF_GATEWAY | N.RTF_STATIC, "10.2.2.0",
+                                                 "255.255.255.0", "10.1.1.3", None))
+        assert all(addr_flags(k, "10.1.1.%d" % i) == 0 for i, k in ((1, a), (2, b), (3, c)))
+        rc = call(c, c.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+        call(c, c.p, "bind", rc, (N.AF_INET, "0.0.0.0", 7300))
+        s = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+        call(a, a.p, "sendto", s, b"via b", 0, (N.AF_INET, "10.2.2.3", 7300))
+        assert wait_until(lambda: call(c, c.p, "ioctl", rc, N.FIONREAD, None) == 5)
+        assert call(c, c.p, "recvfrom", rc, 100, 0)[0] == b"via b"
+        host_route = lambda: [row for row in call(a, a.p, "ioctl", r(a), N.RTM_DUMP, None) if row[0] == "10.2.2.3"]
+        assert wait_until(lambda: host_route())
+        dst, _m, gw, flags = host_route()[0][:4]
+        assert gw == "10.1.1.3" and flags & N.RTF_DYNAMIC and flags & N.RTF_HOST
+        assert dict(zip(N.IPSTAT_FIELDS, b.slot("inet").ipstat.values()))["redirectsent"] == 1
+        a.host.clock.advance(601, kernel=a)                     # net.inet.icmp.redirtimeout
+        assert not host_route()
+    finally:
+        for k in (a, b, c):
+            k.reboot(0)

@@ -3,7 +3,8 @@
 Provides the `inet` slot (in_.Inet). Registers the IP and ARP Ethernet
 types, AF_INET's socket protocols (SOCK_DGRAM -> UDP, SOCK_RAW -> raw IP),
 the address ioctls and SIOCGIFCONF rows, lo0's 127.0.0.1, the IP input
-queue (net.inet.ip.ifq) and the net.inet sysctl nodes. TCP comes next.
+queue (net.inet.ip.ifq: Ethernet input hands IPv4 packets to it, its softint
+runs ip_input) and the net.inet sysctl nodes. TCP comes next.
 """
 from ...abi import net as N
 from ...formats.net.ether import ETHERTYPE_ARP, ETHERTYPE_IP
@@ -33,7 +34,9 @@ def _attach(ctx):
     ipq = PktQueue(kernel.softints, lambda item: ip_input(inet, item[0], item[1]), name="ipintr")
 
     def ether_ip(ifp, payload, frame):
-        ip_input(inet, ifp, payload)
+        """IPv4 from Ethernet goes through the IP input queue (NetBSD's ipintr)."""
+        if not ipq.enqueue((ifp, payload)):
+            ifp.counters["iqdrops"] += 1
 
     ctx.add_entry(net.ethertypes, ETHERTYPE_IP, ether_ip, "ethertype")
     ctx.add_entry(net.ethertypes, ETHERTYPE_ARP, inet.arp.input, "ethertype")

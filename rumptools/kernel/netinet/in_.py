@@ -87,6 +87,7 @@ class Inet:
                        "allowsrcrt": 1, "subnetsarelocal": 1, "mtudisc": 1, "anonportmin": 49152,
                        "anonportmax": 65535, "lowportmin": 600, "lowportmax": 1023, "maxfragpackets": 200,
                        "errppslimit": 100, "returndatabytes": 8, "bmcastecho": 0, "maskrepl": 0,
+                       "rediraccept": 1, "redirtimeout": 600,
                        "udp.checksum": 1, "udp.sendspace": 9216, "udp.recvspace": 41600,
                        "arp.keep": 1200, "arp.down": 20, "arp.log_movements": 1,
                        "arp.log_permanent_modify": 1}

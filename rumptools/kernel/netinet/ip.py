@@ -5,7 +5,8 @@ checks the header (version, lengths, checksum), keeps what is for us (own
 addresses, broadcasts, 224.0.0.1), reassembles fragments, processes the
 record-route option and hands the datagram to ICMP, UDP or raw sockets;
 anything else is forwarded when net.inet.ip.forwarding is 1 (TTL, ICMP time
-exceeded and unreachable) or dropped.
+exceeded and unreachable, and a host redirect when a packet leaves by the
+interface it came in on from a sender on that subnet) or dropped.
 
 ip_output(inet, ...) routes (longest prefix), picks the source address,
 builds the header, fragments to the interface MTU, and sends: through lo0
@@ -173,6 +174,12 @@ def ip_forward(inet, ifp, ip, data):
             icmp_error(inet, data, 3, 1, ifp)
         return
     st.inc("forward")
+    if out is ifp and inet.params["redirect"] and not ip.options and data is not None:
+        src = _int(ip.src)
+        if any(ia.ifp is ifp and src & ia.mask == ia.net for ia in inet.ifaddrs):
+            # the sender could reach the next hop itself: tell it (host redirect), as ip_forward does
+            st.inc("redirectsent")
+            icmp_error(inet, data, 5, 1, ifp, gateway=nexthop.to_bytes(4, "big"))
 
 
 # -- output ------------------------------------------------------------------------------

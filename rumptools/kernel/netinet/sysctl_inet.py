@@ -55,8 +55,8 @@ def attach(ctx, inet, ipq):
     for name, key, num in (("maskrepl", "maskrepl", 1), ("returndatabytes", "returndatabytes", 2),
                            ("errppslimit", "errppslimit", 3)):
         param("net.inet.icmp." + name, key, num)
-    ctx.sysctl("net.inet.icmp.rediraccept", INT, 1, writable=True)
-    ctx.sysctl("net.inet.icmp.redirtimeout", INT, 600, writable=True)
+    param("net.inet.icmp.rediraccept", "rediraccept", None)
+    param("net.inet.icmp.redirtimeout", "redirtimeout", None, lo=0)
     param("net.inet.icmp.bmcastecho", "bmcastecho", None)
     ctx.sysctl("net.inet.icmp.stats", STRUCT, getter=inet.icmpstat.values)
     param("net.inet.udp.checksum", "udp.checksum", 1)
