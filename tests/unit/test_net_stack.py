@@ -440,3 +440,24 @@ def test_redirect_sent_and_accepted(tmp_path):
     finally:
         for k in (a, b, c):
             k.reboot(0)
+
+
+def test_arp_table_is_bounded(pair, monkeypatch):
+    from rumptools.formats.net.arp import ARP
+    from rumptools.kernel.netinet import arp as arpmod
+    a, _b, _bus = pair
+    monkeypatch.setattr(arpmod, "MAXENTRIES", 50)
+    ifp = a.slot("net").ifnets["shmif0"]
+    before = len(a.slot("inet").arp.entries)
+    with a.lock:
+        for i in range(200):        # forged requests for our address from 200 senders
+            spa = bytes((10, 1, 2, i))
+            ifp._input(b"\xff" * 6 + b"\x02\0\0\0\1" + bytes((i,)) + b"\x08\x06" +
+                       ARP(1, b"\x02\0\0\0\1" + bytes((i,)), spa, bytes(6), bytes((10, 1, 1, 1))).emit())
+    assert len(a.slot("inet").arp.entries) == 50
+    assert a.slot("inet").arpstat["allocfail"] == 200 - (50 - before)
+    assert a.slot("inet").arpstat["sndreply"] == 200            # every request still answered
+    s = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    with pytest.raises(RumpError) as e:
+        call(a, a.p, "sendto", s, b"x", 0, (N.AF_INET, "10.1.1.77", 9))
+    assert e.value.errno == errnos.ENOBUFS

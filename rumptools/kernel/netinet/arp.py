@@ -8,6 +8,8 @@ with EHOSTDOWN (EHOSTUNREACH through a gateway) until it expires. Permanent
 entries (own addresses, arp -s) never expire and are not overwritten by
 received ARP. Expiry is a callout per entry, so tests run it in virtual time.
 
+At most MAXENTRIES entries exist (then ENOBUFS, counted as allocfail).
+
 Locking rule: kernel lock held (input runs in the interface softint).
 """
 from ...abi import errnos
@@ -21,6 +23,7 @@ from .in_ import ntoa
 
 MAXTRIES = 5
 HOLD = 1
+MAXENTRIES = 4096       # per kernel: what floods of forged ARP or transit traffic can make
 
 
 class LLEntry:
@@ -52,6 +55,9 @@ class ArpTable:
         key = (ifp.index, addr)
         e = self.entries.get(key)
         if e is None and create:
+            if len(self.entries) >= MAXENTRIES:
+                self.stat.inc("allocfail")
+                raise RumpError(errnos.ENOBUFS)
             e = self.entries[key] = LLEntry(ifp, addr)
             e.timer = self.kernel.callouts.callout(self._expire, e)
         return e
@@ -178,7 +184,10 @@ class ArpTable:
                 self.request(ifp, spa, spa)     # defend
             return
         if spa != 0:
-            e = self._entry(ifp, spa, create=tpa in mine)
+            try:
+                e = self._entry(ifp, spa, create=tpa in mine)
+            except RumpError:           # table full: answer, but do not remember the sender
+                e = None
             if e is not None:
                 if e.permanent:
                     if e.mac != a.sha:
