@@ -41,13 +41,18 @@ def cksum(data):
     return ~s & 0xffff
 
 
-def build(ident, seq, data, dst, ttl, tos):
+# -R: a record-route option with room for 9 addresses, as ping.c's rspace
+RR_OPTION = bytes((7, 39, 4)) + bytes(36) + bytes((0,))
+
+
+def build(ident, seq, data, dst, ttl, tos, options=b""):
     icmp = struct.pack("!BBHHH", ICMP_ECHO, 0, 0, ident, seq) + data
     icmp = icmp[:2] + struct.pack("!H", cksum(icmp)) + icmp[4:]
-    total = 20 + len(icmp)
+    hl = 20 + len(options)
+    total = hl + len(icmp)
     # ip_len and ip_off travel in host order on a HDRINCL raw socket (NetBSD)
-    hdr = struct.pack("!BB", 0x45, tos) + struct.pack("=H", total) + struct.pack("!H", 0) + \
-        struct.pack("=H", 0) + struct.pack("!BBH4s4s", ttl, 1, 0, b"\0" * 4, socket.inet_aton(dst))
+    hdr = struct.pack("!BB", 0x40 | hl >> 2, tos) + struct.pack("=H", total) + struct.pack("!H", 0) + \
+        struct.pack("=H", 0) + struct.pack("!BBH4s4s", ttl, 1, 0, b"\0" * 4, socket.inet_aton(dst)) + options
     return hdr + icmp
 
 
@@ -62,6 +67,8 @@ class Pinger:
         self.ident = os.getpid() & 0xffff
         self.stop_sending = False
         self.interrupts = 0
+        self.old_rr = None
+        self.rr_missing_said = False
 
     def stats(self, host):
         o = self.o
@@ -117,12 +124,13 @@ def parse_number(text, what, lo=None, hi=None, kind=int):
 @click.option("-d", "debug", is_flag=True)
 @click.option("-r", "dontroute", is_flag=True)
 @click.option("-L", "noloop", is_flag=True)
+@click.option("-R", "rroute", is_flag=True)
 @click.argument("host", required=False)
 def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flood, quiet, numeric, verbose,
-        debug, dontroute, noloop, host):
+        debug, dontroute, noloop, rroute, host):
     if host is None:
         _cli.NetBSDCommand.usage(cmd)
-    o = {"flood": flood}
+    o = {"flood": flood, "rroute": rroute}
     npackets = parse_number(count, "number of packets to transmit", 1) if count is not None else 0
     wait = parse_number(interval, "timing interval", 0.0, None, float) if interval is not None else 1.0
     if flood and interval is None:
@@ -186,7 +194,7 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
             data = TIMESPEC.pack(sec, int((now - sec) * 1e9)) + fill[TIMESPEC.size:datalen]
         else:
             data = fill[:datalen]
-        pkt = build(p.ident, seq, data, dst, ttlv, tosv)
+        pkt = build(p.ident, seq, data, dst, ttlv, tosv, RR_OPTION if rroute else b"")
         p.sent += 1
         last_sent_at = time.monotonic()
         try:
@@ -259,6 +267,36 @@ def cmd(count, interval, preload, pattern, size, ttl, tos, deadline, source, flo
     sys.exit(0 if p.received else 2)
 
 
+def record_route_text(p, options):
+    """What ping.c prints after a reply line for -R: the recorded route, or that it is the same."""
+    i = 0
+    while i < len(options):
+        kind = options[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 2 >= len(options):
+            break
+        olen, ptr = options[i + 1], options[i + 2]
+        if kind == 7:
+            n = min(ptr, olen) - 4
+            if n <= 0:
+                return ""
+            route = bytes(options[i + 3:i + 3 + n])
+            if route == p.old_rr:
+                return "\t(same route)"
+            p.old_rr = route
+            return "\nRR: " + "\n".join("\t%s" % socket.inet_ntoa(route[j:j + 4])
+                                       for j in range(0, len(route) - 3, 4))
+        i += max(olen, 2)
+    if not p.rr_missing_said:
+        p.rr_missing_said = True
+        return "\nremote host does not support record route"
+    return ""
+
+
 def handle(p, o, data, quiet, verbose):
     """Account for one received datagram; returns the RTT (ms) of an echo reply of ours."""
     if len(data) < 20:
@@ -293,6 +331,8 @@ def handle(p, o, data, quiet, verbose):
                 line += " time=%.6f ms" % rtt
             if dup:
                 line += " DUP!"
+            if o["rroute"]:
+                line += record_route_text(p, data[20:hl])
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
         return rtt

@@ -341,6 +341,10 @@ def test_flood_ping_and_preload(two):
     r = a.run("rump.ping", "-q", "-l", "3", "-c", "3", "-s", "1000", "-p", "ab", "10.1.1.2")
     assert r.returncode == 0 and r.stdout.decode().startswith("PING 10.1.1.2 (10.1.1.2): 1000 data bytes\n\n")
     assert "3 packets received" in r.stdout.decode()
+    r = a.run("rump.ping", "-R", "-c", "2", "10.1.1.2")                  # record route: b, then a
+    lines = r.stdout.decode().splitlines()
+    assert r.returncode == 0 and lines[2:4] == ["RR: \t10.1.1.2", "\t10.1.1.1"], lines
+    assert lines[4].startswith("64 bytes from 10.1.1.2: icmp_seq=1 ") and lines[4].endswith(" ms\t(same route)")
     r = a.run("rump.ping", "-c", "1", "-s", "3000", "10.1.1.2")          # fragmented both ways
     assert r.returncode == 0 and "3008 bytes from 10.1.1.2" in r.stdout.decode()
 

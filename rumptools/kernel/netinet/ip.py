@@ -114,7 +114,10 @@ def ip_input(inet, ifp, data):
             return
         data = None
     if ip.options:
-        ip.options = record_route(ip.options, dst)
+        opts = record_route(ip.options, dst)
+        if opts != ip.options:
+            ip.options = opts
+            data = None                 # raw sockets see the option as recorded here
     st.inc("delivered")
     deliver(inet, ifp, ip, data, dst)
 

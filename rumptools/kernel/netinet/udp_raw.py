@@ -357,7 +357,7 @@ def raw_input(inet, ip, data):
     if not inet.raw_pcbs:
         return False
     if data is None:
-        data = ip.emit(cksum=False)
+        data = ip.emit()
     src, dst = int.from_bytes(ip.src, "big"), int.from_bytes(ip.dst, "big")
     took = False
     for pcb in inet.raw_pcbs:
