@@ -17,6 +17,8 @@ Argument types:
                                   (ioctl, fcntl, sysctl, mount data)
   pollfds                         a list of (fd, events) pairs (poll, pollts)
   fdlist                          a list of descriptors (select; also a result)
+  sockaddr                        a socket address as a tuple, family first
+                                  (abi/net.py: (AF_INET, "10.1.1.1", 53)); also a result
 Result types (besides the integer ones above, pid and ssize):
   outbuf(ARG)   bytes, at most as many as argument ARG says (read, pread)
   outbufs(ARG)  a list of bytes, sized by the list of sizes ARG (readv)
@@ -70,12 +72,13 @@ TYPES = {t.name: t for t in (
     Type("pollfds", 24, "struct pollfd *", _LIST, "list of (fd, events) pairs"),
     Type("revents", 25, "short *", _LIST, "list of revents"),
     Type("fdlist", 26, "fd_set *", _LIST, "list of descriptors"),
+    Type("sockaddr", 27, "struct sockaddr *", _LIST, "socket address"),
 )}
 
 ARG_TYPES = frozenset("int fd flags mode uid gid dev int64 off size path str inbuf inbufs sizes value "
-                      "pollfds fdlist".split())
+                      "pollfds fdlist sockaddr".split())
 RESULT_TYPES = frozenset("int fd flags mode int64 off ssize pid path str outbuf outbufs stat statvfs "
-                         "dirents value revents fdlist".split())
+                         "dirents value revents fdlist sockaddr".split())
 SIZED = frozenset(("outbuf", "outbufs"))    # sized by an argument: outbuf(nbyte)
 
 # struct stat on the wire: this order, all integers, times in nanoseconds.

@@ -56,6 +56,7 @@
 #define RUMPSP_T_POLLFDS 24                      /* struct pollfd *: list of (fd, events) pairs */
 #define RUMPSP_T_REVENTS 25                      /* short *: list of revents */
 #define RUMPSP_T_FDLIST 26                       /* fd_set *: list of descriptors */
+#define RUMPSP_T_SOCKADDR 27                     /* struct sockaddr *: socket address */
 
 /* syscall numbers (NetBSD's) */
 #define RUMPSP_SYS_read 3
@@ -70,6 +71,12 @@
 #define RUMPSP_SYS_chown 16
 #define RUMPSP_SYS_getpid 20
 #define RUMPSP_SYS_unmount 22
+#define RUMPSP_SYS_recvmsg 27
+#define RUMPSP_SYS_sendmsg 28
+#define RUMPSP_SYS_recvfrom 29
+#define RUMPSP_SYS_accept 30
+#define RUMPSP_SYS_getpeername 31
+#define RUMPSP_SYS_getsockname 32
 #define RUMPSP_SYS_access 33
 #define RUMPSP_SYS_sync 36
 #define RUMPSP_SYS_dup 41
@@ -80,11 +87,19 @@
 #define RUMPSP_SYS_dup2 90
 #define RUMPSP_SYS_fcntl 92
 #define RUMPSP_SYS_fsync 95
+#define RUMPSP_SYS_connect 98
+#define RUMPSP_SYS_bind 104
+#define RUMPSP_SYS_setsockopt 105
+#define RUMPSP_SYS_listen 106
+#define RUMPSP_SYS_getsockopt 118
 #define RUMPSP_SYS_readv 120
 #define RUMPSP_SYS_writev 121
 #define RUMPSP_SYS_fchown 123
 #define RUMPSP_SYS_fchmod 124
 #define RUMPSP_SYS_rename 128
+#define RUMPSP_SYS_sendto 133
+#define RUMPSP_SYS_shutdown 134
+#define RUMPSP_SYS_socketpair 135
 #define RUMPSP_SYS_mkdir 136
 #define RUMPSP_SYS_rmdir 137
 #define RUMPSP_SYS_pread 173
@@ -102,6 +117,7 @@
 #define RUMPSP_SYS_statvfs1 357
 #define RUMPSP_SYS_fstatvfs1 358
 #define RUMPSP_SYS___getdents30 390
+#define RUMPSP_SYS___socket30 394
 #define RUMPSP_SYS___mount50 410
 #define RUMPSP_SYS___select50 417
 #define RUMPSP_SYS___utimes50 420
@@ -372,8 +388,8 @@
 	/* end */
 
 #define RUMPSP_MAXARGS 5
-#define RUMPSP_MAXRESULTS 3
-#define RUMPSP_NSYSCALLS 66
+#define RUMPSP_MAXRESULTS 4
+#define RUMPSP_NSYSCALLS 81
 
 struct rumpsp_param {
 	uint8_t type;		/* RUMPSP_T_* */
@@ -428,6 +444,24 @@ static const struct rumpsp_syscall rumpsp_syscalls[RUMPSP_NSYSCALLS]
 	{22, "unmount", "unmount", 2, 0, 0,
 	    {{RUMPSP_T_PATH, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}},
 	    {{0, 0, -1}}},
+	{27, "recvmsg", "recvmsg", 4, 4, 1,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_SIZE, 0, -1}, {RUMPSP_T_SIZE, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}},
+	    {{RUMPSP_T_OUTBUF, 0, 1}, {RUMPSP_T_SOCKADDR, 1, -1}, {RUMPSP_T_VALUE, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}}},
+	{28, "sendmsg", "sendmsg", 5, 1, 1,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_INBUFS, 0, -1}, {RUMPSP_T_VALUE, 1, -1}, {RUMPSP_T_FLAGS, 0, -1}, {RUMPSP_T_SOCKADDR, 1, -1}},
+	    {{RUMPSP_T_SSIZE, 0, -1}}},
+	{29, "recvfrom", "recvfrom", 3, 2, 1,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_SIZE, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}},
+	    {{RUMPSP_T_OUTBUF, 0, 1}, {RUMPSP_T_SOCKADDR, 1, -1}}},
+	{30, "accept", "accept", 1, 2, 1,
+	    {{RUMPSP_T_FD, 0, -1}},
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_SOCKADDR, 1, -1}}},
+	{31, "getpeername", "getpeername", 1, 1, 0,
+	    {{RUMPSP_T_FD, 0, -1}},
+	    {{RUMPSP_T_SOCKADDR, 0, -1}}},
+	{32, "getsockname", "getsockname", 1, 1, 0,
+	    {{RUMPSP_T_FD, 0, -1}},
+	    {{RUMPSP_T_SOCKADDR, 0, -1}}},
 	{33, "access", "access", 2, 1, 0,
 	    {{RUMPSP_T_PATH, 0, -1}, {RUMPSP_T_INT, 0, -1}},
 	    {{RUMPSP_T_INT, 0, -1}}},
@@ -458,6 +492,21 @@ static const struct rumpsp_syscall rumpsp_syscalls[RUMPSP_NSYSCALLS]
 	{95, "fsync", "fsync", 1, 0, 0,
 	    {{RUMPSP_T_FD, 0, -1}},
 	    {{0, 0, -1}}},
+	{98, "connect", "sock_connect", 2, 0, 1,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_SOCKADDR, 0, -1}},
+	    {{0, 0, -1}}},
+	{104, "bind", "bind", 2, 0, 0,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_SOCKADDR, 0, -1}},
+	    {{0, 0, -1}}},
+	{105, "setsockopt", "setsockopt", 4, 0, 0,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_INT, 0, -1}, {RUMPSP_T_INT, 0, -1}, {RUMPSP_T_VALUE, 0, -1}},
+	    {{0, 0, -1}}},
+	{106, "listen", "listen", 2, 0, 0,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_INT, 0, -1}},
+	    {{0, 0, -1}}},
+	{118, "getsockopt", "getsockopt", 3, 1, 0,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_INT, 0, -1}, {RUMPSP_T_INT, 0, -1}},
+	    {{RUMPSP_T_VALUE, 0, -1}}},
 	{120, "readv", "readv", 2, 1, 0,
 	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_SIZES, 0, -1}},
 	    {{RUMPSP_T_OUTBUFS, 0, 1}}},
@@ -473,6 +522,15 @@ static const struct rumpsp_syscall rumpsp_syscalls[RUMPSP_NSYSCALLS]
 	{128, "rename", "rename", 2, 0, 0,
 	    {{RUMPSP_T_PATH, 0, -1}, {RUMPSP_T_PATH, 0, -1}},
 	    {{0, 0, -1}}},
+	{133, "sendto", "sendto", 4, 1, 1,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_INBUF, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}, {RUMPSP_T_SOCKADDR, 1, -1}},
+	    {{RUMPSP_T_SSIZE, 0, -1}}},
+	{134, "shutdown", "shutdown", 2, 0, 0,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_INT, 0, -1}},
+	    {{0, 0, -1}}},
+	{135, "socketpair", "socketpair", 3, 2, 0,
+	    {{RUMPSP_T_INT, 0, -1}, {RUMPSP_T_INT, 0, -1}, {RUMPSP_T_INT, 0, -1}},
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_FD, 0, -1}}},
 	{136, "mkdir", "mkdir", 2, 0, 0,
 	    {{RUMPSP_T_PATH, 0, -1}, {RUMPSP_T_MODE, 0, -1}},
 	    {{0, 0, -1}}},
@@ -524,6 +582,9 @@ static const struct rumpsp_syscall rumpsp_syscalls[RUMPSP_NSYSCALLS]
 	{390, "__getdents30", "getdents", 2, 1, 0,
 	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_SIZE, 0, -1}},
 	    {{RUMPSP_T_DIRENTS, 0, -1}}},
+	{394, "__socket30", "socket", 3, 1, 0,
+	    {{RUMPSP_T_INT, 0, -1}, {RUMPSP_T_INT, 0, -1}, {RUMPSP_T_INT, 0, -1}},
+	    {{RUMPSP_T_FD, 0, -1}}},
 	{410, "__mount50", "mount", 4, 0, 0,
 	    {{RUMPSP_T_STR, 0, -1}, {RUMPSP_T_PATH, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}, {RUMPSP_T_VALUE, 1, -1}},
 	    {{0, 0, -1}}},

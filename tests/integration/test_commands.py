@@ -70,7 +70,7 @@ def test_modstat_modload_modunload(server):
     assert "filesys" in table
     r = server.run("rump.modload", "rumpkern_crypto")
     assert r.returncode == 1 and "File exists" in r.stderr.decode()
-    r = server.run("rump.modload", "rumpnet_shmif")
+    r = server.run("rump.modload", "rumpkern_tty")
     assert r.returncode == 1 and "not available yet" in r.stderr.decode()
     r = server.run("rump.modload", "bogus")
     assert r.returncode == 1 and "unknown component" in r.stderr.decode()

@@ -56,7 +56,7 @@ def test_small_memlimit_warns(servers):
 
 @pytest.mark.parametrize("lib,why", [
     ("rumpnosuch", "rumpnosuch: unknown component"),
-    ("rumpnet_shmif", "rumpnet_shmif: component not available yet"),
+    ("rumpkern_tty", "rumpkern_tty: component not available yet"),
 ])
 def test_bad_libraries(tmp_path, rumpenv, lib, why):
     r = run_server(tmp_path, rumpenv, "-l" + lib, "unix://s")

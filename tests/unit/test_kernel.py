@@ -80,7 +80,7 @@ def test_missing_requirement_is_named():
 def test_unavailable_component_says_so():
     k = Kernel(FakeHost())
     with pytest.raises(ComponentError, match="not available yet"):
-        k.boot(["rumpnet_shmif", "rumpnet_net", "rumpnet"])
+        k.boot(["rumpnet_netinet6", "rumpnet_net", "rumpnet"])
 
 
 def test_load_order_follows_requirements():

@@ -121,7 +121,10 @@ class Kernel:
             raise ComponentError(name, "%s: component not available yet" % name, errnos.ENOSYS)
         try:
             mod = importlib.import_module(entry.impl)
-        except ImportError:
+        except ModuleNotFoundError as e:
+            if e.name is None or not entry.impl.startswith(e.name):
+                # a module it imports is missing: say which, do not pass it off as absence
+                raise ComponentError(name, "%s: %s" % (name, e), errnos.ENOENT) from None
             raise ComponentError(name, "%s: component not available yet" % name, errnos.ENOSYS) from None
         return mod.component
 

@@ -1,4 +1,4 @@
-"""Descriptor syscalls that work on any File: read write close dup dup2 fcntl pipe2.
+"""Descriptor syscalls that work on any File: read write close dup dup2 fcntl ioctl pipe2.
 
 Handlers register by their syscall table name (kern/syscall.py); the `rump`
 base component adds the set."""
@@ -75,6 +75,11 @@ def sys_fcntl(lwp, fd, cmd, arg):
             raise RumpError(errnos.EINVAL)
         return (files.alloc(fp, minfd=arg),)
     raise RumpError(errnos.EINVAL)
+
+
+@syscalls("ioctl")
+def sys_ioctl(lwp, fd, cmd, arg):
+    return (lwp.proc.files.get(fd).ioctl(cmd, arg),)
 
 
 @syscalls("pipe2")

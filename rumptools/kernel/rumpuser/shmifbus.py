@@ -127,8 +127,9 @@ class ShmifBus:
     def wakeup(self):
         os.pwrite(self.fd, _WAKEUP, shmif.OFF_WAKEUP)
 
-    def send(self, frames, sec, usec, sender):
-        """Put frames on the bus under one lock hold, then wake the readers."""
+    def send(self, frames, sec, usec, sender, wake=True):
+        """Put frames on the bus under one lock hold, then wake the readers
+        (wake=False: the caller wakes them later, once for many sends)."""
         ring = self.ring
         self.lock()
         try:
@@ -136,7 +137,8 @@ class ShmifBus:
                 ring.append(frame, sec, usec, sender)
         finally:
             self.unlock()
-        self.wakeup()
+        if wake:
+            self.wakeup()
 
     def reader(self):
         self.lock()

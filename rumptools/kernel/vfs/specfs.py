@@ -5,7 +5,8 @@ open/close/read/write/ioctl/fsync/size taking (minor, ..., raw); raw is True
 for character (raw) nodes and False for block nodes. A driver may also have
 poll(minor, events) (d_poll, with selrecord/selnotify as in selinfo.py);
 without one a character device is always ready (NetBSD's seltrue), and
-block devices are always ready (genfs_poll).
+block devices are always ready (genfs_poll). A cloning driver's open
+returns a File, which the descriptor then points at instead of the vnode.
 """
 from ...abi import errnos
 from ...abi.errnos import RumpError
@@ -31,7 +32,8 @@ class SpecOps:
         return self.vtype == VCHR
 
     def open(self, flags):
-        self._drv().open(minor(self.rdev), flags, self.raw)
+        """A cloning driver (bpf) returns a File of its own for each open (NetBSD's fd_clone)."""
+        return self._drv().open(minor(self.rdev), flags, self.raw)
 
     def close(self, flags):
         drv = self.kernel.devsw.get(major(self.rdev))

@@ -10,7 +10,7 @@ component adds both sets.
 from ...abi import errnos
 from ...abi import syscalls as sc
 from ...abi.errnos import RumpError
-from ..kern.files import NDFILE_MAX
+from ..kern.files import NDFILE_MAX, File
 from ...abi.syscalls import AT_FDCWD, AT_SYMLINK_NOFOLLOW
 from ...abi.syscalls import MAX_IO, O_ACCMODE
 from .sysutil import (ALLPERMS, FMASK,
@@ -63,8 +63,8 @@ def do_open(lwp, dirfd, path, flags, mode):
         raise RumpError(errnos.ENXIO)          # no fifofs
     if flags & sc.O_TRUNC and not created:
         vp.truncate(0)
-    vp.open(flags)
-    fp = VnodeFile(proc.kernel, vp, flags & FMASK)
+    cloned = vp.open(flags)
+    fp = cloned if isinstance(cloned, File) else VnodeFile(proc.kernel, vp, flags & FMASK)
     try:
         fd = proc.files.alloc(fp, bool(flags & sc.O_CLOEXEC))
     except RumpError:
@@ -145,11 +145,6 @@ def sys_lseek(lwp, fd, offset, whence):
 def sys_fsync(lwp, fd):
     vnode_of(lwp, fd)[0].fsync()
     return ()
-
-
-@syscalls("ioctl")
-def sys_ioctl(lwp, fd, cmd, arg):
-    return (lwp.proc.files.get(fd).ioctl(cmd, arg),)
 
 
 def _truncate(vp, length):

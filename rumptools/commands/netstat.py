@@ -1,0 +1,221 @@
+"""rump.netstat: show a rump kernel's network state (NetBSD's netstat(1)).
+
+    rump.netstat -r [-n]        routing tables (every flag letter)
+    rump.netstat -i [-n]        interfaces and their counters
+    rump.netstat -s [-p proto]  ip, icmp, udp and arp statistics
+    rump.netstat [-an]          UDP sockets (-a: also those not connected)
+Formats are those of specs/net.md §12 and formats.md §4; TCP and unix
+sockets join the list with TCP and AF_LOCAL.
+"""
+import sys
+
+import click
+
+from . import _cli, _net
+from ..abi import net as N
+
+USAGE = ("usage: %s [-Aan] [-f address_family] [-M core] [-N system]\n"
+         "       %s [-bdgiLmnqrsSv] [-f address_family] [-M core] [-N system]\n"
+         "       %s [-dn] [-I interface] [-M core] [-N system] [-w wait]\n"
+         "       %s [-p protocol] [-M core] [-N system]")
+
+IP_LINES = (("total", "total packet%s received"), ("badsum", "bad header checksum%s"),
+            ("toosmall", "with size smaller than minimum"), ("tooshort", "with data size < data length"),
+            ("toolong", "with length > max ip packet size"), ("badhlen", "with header length < data size"),
+            ("badlen", "with data length < header length"), ("badoptions", "with bad options"),
+            ("badvers", "with incorrect version number"), ("fragments", "fragment%s received"),
+            ("fragdropped", "fragment%s dropped (dup or out of space)"),
+            ("fragtimeout", "fragment%s dropped after timeout"), ("reassembled", "packet%s reassembled ok"),
+            ("delivered", "packet%s for this host"), ("noproto", "packet%s for unknown/unsupported protocol"),
+            ("forward", "packet%s forwarded"), ("cantforward", "packet%s not forwardable"),
+            ("redirectsent", "redirect%s sent"), ("localout", "packet%s sent from this host"),
+            ("rawout", "packet%s sent with fabricated ip header"),
+            ("odropped", "output packet%s dropped due to no bufs, etc."),
+            ("noroute", "output packet%s discarded due to no route"),
+            ("fragmented", "output datagram%s fragmented"), ("ofragments", "fragment%s created"),
+            ("cantfrag", "datagram%s that can't be fragmented"),
+            ("badaddr", "datagram%s with bad address in header"))
+UDP_LINES = (("ipackets", "datagram%s received"), ("hdrops", "with incomplete header"),
+             ("badlen", "with bad data length field"), ("badsum", "with bad checksum"),
+             ("noport", "dropped due to no socket"),
+             ("noportbcast", "broadcast/multicast datagram%s dropped due to no socket"),
+             ("fullsock", "dropped due to full socket buffers"), ("opackets", "datagram%s output"))
+ARP_LINES = (("sndtotal", "packet%s sent"), ("sndreply", "reply packet%s"), ("sndrequest", "request packet%s"),
+             ("rcvtotal", "packet%s received"), ("rcvreply", "reply packet%s"),
+             ("rcvrequest", "valid request packet%s"), ("rcvmcast", "broadcast/multicast packet%s"),
+             ("rcvbadproto", "packet%s with unknown protocol type"),
+             ("rcvbadlen", "packet%s with bad (short) length"), ("rcvzerotpa", "packet%s with null target IP address"),
+             ("rcvzerospa", "packet%s with null source IP address"),
+             ("rcvnoint", "could not be mapped to an interface"),
+             ("rcvlocalsha", "packet%s sourced from a local hardware address"),
+             ("rcvbcastsha", "packet%s with a broadcast source hardware address"),
+             ("rcvlocalspa", "duplicate%s for a local IP address"),
+             ("rcvoverperm", "attempt%s to overwrite a static entry"),
+             ("rcvoverint", "packet%s received on wrong interface"), ("rcvover", "entry%s overwritten"),
+             ("rcvlenchg", "change%s in hardware address length"),
+             ("dfrtotal", "packet%s deferred pending ARP resolution"), ("dfrsent", "sent"),
+             ("dfrdropped", "dropped"), ("allocfail", "failure%s to allocate llinfo"))
+ICMP_NAMES = ("echo reply", "#1", "#2", "destination unreachable", "source quench", "routing redirect", "#6",
+              "#7", "echo", "router advertisement", "router solicitation", "time exceeded", "parameter problem",
+              "time stamp", "time stamp reply", "information request", "information request reply",
+              "address mask request", "address mask reply")
+
+
+def _plural(fmt, v):
+    return fmt % ("" if v == 1 else "s") if "%s" in fmt else fmt
+
+
+def section(title, names, values, lines, sflag):
+    d = dict(zip(names, values))
+    out = ["%s:" % title]
+    for key, fmt in lines:
+        v = d.get(key, 0)
+        if v or sflag <= 1:
+            out.append("\t%d %s" % (v, _plural(fmt, v)))
+    return out
+
+
+def icmp_section(values, sflag):
+    d = dict(zip(N.ICMPSTAT_FIELDS, values))
+    out = ["icmp:"]
+    for key, fmt in (("error", "call%s to icmp_error"), ("oldicmp", "error%s not generated because old message was icmp")):
+        v = d[key]
+        if v or sflag <= 1:
+            out.append("\t%d %s" % (v, _plural(fmt, v)))
+    hist = [(i, d["outhist%d" % i]) for i in range(19) if d["outhist%d" % i]]
+    if hist:
+        out.append("\tOutput histogram:")
+        out += ["\t\t%s: %d" % (ICMP_NAMES[i], v) for i, v in hist]
+    for key, fmt in (("badcode", "message%s with bad code fields"), ("tooshort", "message%s < minimum length"),
+                     ("checksum", "bad checksum%s"), ("badlen", "message%s with bad length")):
+        v = d[key]
+        if v or sflag <= 1:
+            out.append("\t%d %s" % (v, _plural(fmt, v)))
+    hist = [(i, d["inhist%d" % i]) for i in range(19) if d["inhist%d" % i]]
+    if hist:
+        out.append("\tInput histogram:")
+        out += ["\t\t%s: %d" % (ICMP_NAMES[i], v) for i, v in hist]
+    v = d["reflect"]
+    if v or sflag <= 1:
+        out.append("\t%d message response%s generated" % (v, "" if v == 1 else "s"))
+    return out
+
+
+def read_stats(client, proto):
+    try:
+        return client.sysctl("net.inet.%s.stats" % proto, 0, None)[1]
+    except OSError:
+        return None
+
+
+def show_stats(client, proto, sflag):
+    out = []
+    table = (("ip", N.IPSTAT_FIELDS, IP_LINES), ("icmp", N.ICMPSTAT_FIELDS, None),
+             ("udp", N.UDPSTAT_FIELDS, UDP_LINES), ("arp", N.ARPSTAT_FIELDS, ARP_LINES))
+    if proto is not None and proto not in [t[0] for t in table]:
+        _cli.die("%s: unknown or uninstrumented protocol" % proto)
+    for name, names, lines in table:
+        if proto is not None and proto != name:
+            continue
+        values = read_stats(client, name)
+        if values is None:
+            continue
+        out += icmp_section(values, sflag) if lines is None else section(name, names, values, lines, sflag)
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
+
+
+def show_interfaces(client):
+    s = client.socket(N.AF_INET, N.SOCK_DGRAM, 0)
+    rows = client.ioctl(s, N.SIOCGIFCONF, None)
+    out = ["Name  Mtu   Network       Address              Ipkts Ierrs    Opkts Oerrs Colls"]
+    names = []
+    for r in rows:
+        if r[0] not in names:
+            names.append(r[0])
+    for nm in names:
+        flags = client.ioctl(s, N.SIOCGIFFLAGS, nm)
+        mtu = client.ioctl(s, N.SIOCGIFMTU, nm)
+        d = dict(zip(N.IFDATA_FIELDS, client.ioctl(s, N.SIOCGIFDATA, nm)))
+        shown = nm[:4] + "*" if not flags & N.IFF_UP and len(nm) >= 5 else nm + ("*" if not flags & N.IFF_UP else "")
+        counters = "%8d %5d %8d %5d %5d" % (d["ipackets"], d["ierrors"], d["opackets"], d["oerrors"],
+                                            d["collisions"])
+        for r in rows:
+            if r[0] != nm:
+                continue
+            if r[1] == N.AF_LINK:
+                out.append("%-5.5s %-5d %-13.13s %-17.17s %s" % (shown, mtu, "<Link>", r[2], counters))
+            elif r[1] == N.AF_INET:
+                a, m = _net.aton(r[2]), _net.aton(r[3])
+                net = _net.netname(_net.ntoa(a & m), r[3])
+                out.append("%-5.5s %-5d %-13.13s %-17.17s %s" % (shown, mtu, net, r[2], counters))
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def _addr(host, port, numeric, proto, anon):
+    h = "*" if host == "0.0.0.0" else host[:16]
+    if port == 0:
+        p = "*"
+    elif numeric or anon:
+        p = str(port)
+    else:
+        try:
+            import socket
+            p = socket.getservbyport(port, proto)
+        except (OSError, OverflowError):
+            p = str(port)
+    return "%s.%s" % (h, p)
+
+
+def show_sockets(client, all_, numeric):
+    """NetBSD's socket list: udp sockets, newest first (without -a only connected ones)."""
+    out = []
+    try:
+        rows = client.sysctl("net.inet.udp.pcblist", 0, None)[1]
+    except OSError:
+        rows = ()
+    for row in rows:
+        r = dict(zip(N.PCB_FIELDS, row))
+        if not all_ and r["faddr"] == "0.0.0.0":
+            continue
+        if not out:
+            out.append("Active Internet connections%s" % (" (including servers)" if all_ else ""))
+            out.append("Proto Recv-Q Send-Q  Local Address          Foreign Address        State")
+        out.append("%-5.5s %6d %6d  %-22.22s %-22.22s" % (
+            "udp", r["rcvq"], r["sndq"], _addr(r["laddr"], r["lport"], numeric, "udp", r["anonport"]),
+            _addr(r["faddr"], r["fport"], numeric, "udp", False)))
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
+
+
+@click.command(cls=_cli.NetBSDCommand, usage_text=USAGE)
+@click.option("-r", "routes", is_flag=True)
+@click.option("-n", "numeric", is_flag=True)
+@click.option("-i", "interfaces", is_flag=True)
+@click.option("-s", "stats", count=True)
+@click.option("-p", "proto")
+@click.option("-a", "all_", is_flag=True)
+@click.option("-f", "family")
+@click.option("-v", "verbose", is_flag=True)
+def cmd(routes, numeric, interfaces, stats, proto, all_, family, verbose):
+    client = _cli.connect()
+    try:
+        if routes:
+            s = client.socket(N.AF_ROUTE, N.SOCK_RAW, 0)
+            sys.stdout.write(_net.routing_table(client.ioctl(s, N.RTM_DUMP, None), True))
+        elif interfaces:
+            show_interfaces(client)
+        elif stats or proto:
+            show_stats(client, proto, stats or 1)
+        else:
+            show_sockets(client, all_, numeric)
+    except OSError as e:
+        _cli.die(_cli.syscall_error(None, e))
+
+
+def main():
+    cmd.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Networking core: interfaces, sockets, routing, Ethernet, shmif (NetBSD's sys/net)."""
