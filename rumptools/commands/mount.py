@@ -48,7 +48,7 @@ def cli(ctx, fstype, options, update, ro, rw, verbose, dry, force, all_, all2, a
         if len(args) == 2:
             _cli.die("%s: file system type not supported" % fstype)
         ctx.command.usage()
-    flags = mount_flags(options, update, ro, force=force)
+    flags = mount_flags(options, update, ro, rw, force=force)
     if dry:
         sys.exit(0)
     sys.exit(do_mount("ffs", args[0], args[1], flags))

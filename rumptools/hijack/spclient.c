@@ -237,10 +237,15 @@ sp_get_bytes(struct sp_reply *r, const char **p, size_t *n)
 	return 0;
 }
 
-int
-sp_skip(struct sp_reply *r)
+/* Lists nest at most this deep in any reply the table describes (dirents: 2);
+ * a deeper one is malformed, and refusing it keeps a hostile server from
+ * running the program's stack out through the recursion. */
+#define SP_MAX_DEPTH 32
+
+static int
+sp_skip_depth(struct sp_reply *r, int depth)
 {
-	if (r->pos >= r->len)
+	if (r->pos >= r->len || depth > SP_MAX_DEPTH)
 		return -1;
 	switch (r->body[r->pos]) {
 	case RUMPSP_TAG_NONE:
@@ -261,12 +266,18 @@ sp_skip(struct sp_reply *r)
 		if (sp_get_list(r, &n))
 			return -1;
 		while (n--)
-			if (sp_skip(r))
+			if (sp_skip_depth(r, depth + 1))
 				return -1;
 		return 0;
 	}
 	}
 	return -1;
+}
+
+int
+sp_skip(struct sp_reply *r)
+{
+	return sp_skip_depth(r, 0);
 }
 
 void

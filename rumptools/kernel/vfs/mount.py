@@ -1,12 +1,9 @@
 """Mounts: a file system's root attached over a directory, and the mount table."""
 import itertools
 
-_fsids = itertools.count(0x500)
+from ...abi.mntflags import MNT_RDONLY
 
-MNT_RDONLY = 0x1
-MNT_FORCE = 0x80000
-MNT_LOCAL = 0x1000
-MNT_UPDATE = 0x10000
+_fsids = itertools.count(0x500)
 
 
 class Mount:

@@ -19,7 +19,8 @@ import itertools
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ..kern.membudget import ENTRY_COST, NODE_COST
-from .mount import MNT_LOCAL, Mount
+from ...abi.mntflags import MNT_LOCAL
+from .mount import Mount
 from .specfs import SpecOps
 from .vnode import DT, VBLK, VCHR, VDIR, VFIFO, VLNK, VREG, VSOCK, Vnode
 

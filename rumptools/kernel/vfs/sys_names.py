@@ -9,7 +9,7 @@ syscall table name (kern/syscall.py); the rumpvfs component adds the set.
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ..kern.stat import S_IFMT
-from .mount import MNT_FORCE, MNT_UPDATE
+from ...abi.mntflags import MNT_FORCE, MNT_UPDATE
 from ...abi.syscalls import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
 from .sysutil import ACCESSPERMS, ALLPERMS, new_name, own, start_dir, vfs_of, vnode_of, writable
 from .vnode import PATH_MAX, VBLK, VCHR, VDIR, VLNK, VREG, VTYPE_OF_IFMT

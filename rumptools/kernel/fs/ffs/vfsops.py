@@ -12,7 +12,8 @@ from ....abi.errnos import RumpError
 from ....formats import ffs_dinode as di
 from ....formats import ffs_dir
 from ....formats import ffs_superblock as fsb
-from ...vfs.mount import MNT_LOCAL, MNT_RDONLY, MNT_UPDATE, Mount
+from ....abi.mntflags import MNT_LOCAL, MNT_RDONLY, MNT_UPDATE
+from ...vfs.mount import Mount
 from ...vfs.vnode import VBLK, VCHR, VDIR, VLNK
 from .cgalloc import Allocator
 from .dirops import FfsDir, new_dinode
