@@ -144,14 +144,18 @@ class ShmifIf(Ifnet):
                     bus.wait(0.5)
                     continue
                 mac = self.lladdr
+                promisc = self.promisc
+                batch = []
                 for length, _sec, _usec, snd, frame in pkts:
                     if snd == sender or length < 14 or length > MAX_FRAME:
                         continue
                     dst = frame[:6]
-                    if dst != mac and not dst[0] & 1 and not self.promisc:
+                    if dst != mac and not dst[0] & 1 and not promisc:
                         self.rx_filtered += 1
                         continue
-                    q.enqueue(bytes(frame))
+                    batch.append(bytes(frame))
+                if batch:
+                    q.enqueue_many(batch)      # one lock hold and one softint schedule per read
         finally:
             bus.close()
 
