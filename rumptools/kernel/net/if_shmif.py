@@ -43,6 +43,7 @@ class ShmifIf(Ifnet):
         self._thread_stop = None
         self._wake = threading.Event()
         self._last_wake = 0.0
+        self._wake_pending = False
         self.rx_filtered = 0
 
     # -- backend --------------------------------------------------------------------
@@ -66,6 +67,7 @@ class ShmifIf(Ifnet):
         self.linkstr = text
         stop = self._thread_stop = threading.Event()
         self._wake = threading.Event()
+        self._wake_pending = False
         self.kernel.host.start_thread(self._rx_loop, self.name + "-rx", self.bus, stop)
         self.kernel.host.start_thread(self._wake_loop, self.name + "-wake", self.bus, stop, self._wake)
 
@@ -111,7 +113,8 @@ class ShmifIf(Ifnet):
             raise RumpError(errnos.EIO) from None
         if direct:
             self._last_wake = now
-        else:
+        elif not self._wake_pending:    # Event.set wakes a thread: once per wake-up write, not per frame
+            self._wake_pending = True
             self._wake.set()
 
     def _wake_loop(self, bus, stop, wake):
@@ -122,6 +125,7 @@ class ShmifIf(Ifnet):
                 continue
             wake.clear()
             self._last_wake = time.monotonic()
+            self._wake_pending = False  # frames sent from here on ask for another write
             try:
                 bus.wakeup()
             except (OSError, ValueError):
