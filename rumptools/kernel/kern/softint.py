@@ -168,22 +168,36 @@ class PktQueue:
         self.si.schedule()
         return True
 
+    def enqueue_many(self, items):
+        """Queue several items under one lock hold and schedule the softint once;
+        those beyond the queue's room are dropped and counted. Returns how many were queued."""
+        with self.qlock:
+            room = self.maxlen - len(self.q)
+            if room < len(items):
+                self.drops += len(items) - max(room, 0)
+                items = items[:max(room, 0)]
+            self.q.extend(items)
+            self.enqueued += len(items)
+        if items:
+            self.si.schedule()
+        return len(items)
+
     def __len__(self):
         return len(self.q)
 
     def _drain(self):
-        for _ in range(self.batch):
-            with self.qlock:
-                if not self.q:
-                    return
-                item = self.q.popleft()
+        q = self.q
+        with self.qlock:                # take up to a batch at once
+            items = [q.popleft() for _ in range(min(self.batch, len(q)))]
+        handler = self.handler
+        for item in items:
             try:
-                self.handler(item)
+                handler(item)
             except Exception:
                 self.errors += 1
                 if self.report is not None:
                     self.report("%s: input handler failed:\n%s" % (self.si.name, traceback.format_exc()))
-        if self.q:
+        if q:
             self.si.schedule()          # more left: let others have the kernel lock first
 
     def sysctl_setup(self, tree, prefix, owner):

@@ -43,6 +43,7 @@ class ShmifIf(Ifnet):
         self._thread_stop = None
         self._wake = threading.Event()
         self._last_wake = 0.0
+        self._wake_pending = False
         self.rx_filtered = 0
 
     # -- backend --------------------------------------------------------------------
@@ -66,6 +67,7 @@ class ShmifIf(Ifnet):
         self.linkstr = text
         stop = self._thread_stop = threading.Event()
         self._wake = threading.Event()
+        self._wake_pending = False
         self.kernel.host.start_thread(self._rx_loop, self.name + "-rx", self.bus, stop)
         self.kernel.host.start_thread(self._wake_loop, self.name + "-wake", self.bus, stop, self._wake)
 
@@ -111,7 +113,8 @@ class ShmifIf(Ifnet):
             raise RumpError(errnos.EIO) from None
         if direct:
             self._last_wake = now
-        else:
+        elif not self._wake_pending:    # Event.set wakes a thread: once per wake-up write, not per frame
+            self._wake_pending = True
             self._wake.set()
 
     def _wake_loop(self, bus, stop, wake):
@@ -122,6 +125,7 @@ class ShmifIf(Ifnet):
                 continue
             wake.clear()
             self._last_wake = time.monotonic()
+            self._wake_pending = False  # frames sent from here on ask for another write
             try:
                 bus.wakeup()
             except (OSError, ValueError):
@@ -144,14 +148,18 @@ class ShmifIf(Ifnet):
                     bus.wait(0.5)
                     continue
                 mac = self.lladdr
+                promisc = self.promisc
+                batch = []
                 for length, _sec, _usec, snd, frame in pkts:
                     if snd == sender or length < 14 or length > MAX_FRAME:
                         continue
                     dst = frame[:6]
-                    if dst != mac and not dst[0] & 1 and not self.promisc:
+                    if dst != mac and not dst[0] & 1 and not promisc:
                         self.rx_filtered += 1
                         continue
-                    q.enqueue(bytes(frame))
+                    batch.append(bytes(frame))
+                if batch:
+                    q.enqueue_many(batch)      # one lock hold and one softint schedule per read
         finally:
             bus.close()
 
