@@ -14,21 +14,17 @@ for own addresses, to the link broadcast for broadcasts, else through ARP.
 Errors are NetBSD's: EHOSTUNREACH without a route, ENETDOWN, EMSGSIZE,
 EACCES for a broadcast without SO_BROADCAST, EHOSTDOWN from ARP.
 """
-import struct
-
 from ...abi import errnos
 from ...abi import net as N
 from ...abi.errnos import RumpError
 from ...formats.net import MalformedPacket
 from ...formats.net.ether import BROADCAST, ETHERTYPE_IP
-from ...formats.net.cksum import checksum
 from ...formats.net.ipv4 import IP_DF, IP_MF, IPOPT_RR, IPv4, fragment, parse_options
 from ..net.ether import ether_output
 from .in_ import ALLONES
 
 MAXTTL = 255
 ALLHOSTS = 0xe0000001
-_fasthdr = struct.Struct("!BBHHHBBHII")     # an option-less header, addresses as integers
 
 
 def _int(b):
@@ -228,19 +224,6 @@ def ip_output(inet, dst, proto, payload, src=0, ttl=None, tos=0, df=False, optio
         if src == 0:
             ias = inet.ifaddrs_of(out)
             src = ias[0].addr if ias else 0
-    if not options and not frag_flags and not frag_off and len(payload) + 20 <= out.mtu:
-        # the common case (no options, fits the MTU): one header, packed directly
-        tlen = len(payload) + 20
-        hdr = _fasthdr.pack(0x45, tos, tlen, inet.next_id() if ident is None else ident, IP_DF if df else 0,
-                            inet.params["ttl"] if ttl is None else ttl, proto, 0, src, dst)
-        c = checksum(hdr)
-        raw = b"".join((hdr[:10], bytes((c >> 8, c & 0xff)), hdr[12:], payload))
-        st.inc("localout")
-        if rt is not None and rt.flags & N.RTF_LOCAL or dst in inet.local or out.flags & N.IFF_LOOPBACK:
-            inet.net.loif.looutput(N.AF_INET, raw)
-        else:
-            _send(inet, out, nexthop, raw, rt is not None and bool(rt.flags & N.RTF_GATEWAY), rt, bcast)
-        return tlen
     ip = IPv4(_b(src), _b(dst), proto, payload, inet.params["ttl"] if ttl is None else ttl,
               inet.next_id() if ident is None else ident, tos, (IP_DF if df else 0) | frag_flags, frag_off,
               options)

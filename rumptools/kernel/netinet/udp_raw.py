@@ -17,7 +17,6 @@ from ...abi import errnos
 from ...abi import net as N
 from ...abi.errnos import RumpError
 from ...formats.net import MalformedPacket
-from ...formats.net.cksum import partial
 from ...formats.net.udp import UDP
 from ..net.socket import ISCONNECTED, Protocol
 from .in_ import aton, ntoa
@@ -224,7 +223,10 @@ class UdpProtocol(InetProtocol):
         if src == 0 or inet.is_broadcast(src):
             from .ip import route_to
             src = route_to(inet, dst)[3]
-        payload = _udp_emit(pcb.lport, dport, data, src, dst, inet.params["udp.checksum"])
+        if len(data) > 0xffff - 8:      # does not fit the UDP length field
+            raise RumpError(errnos.EMSGSIZE)
+        u = UDP(pcb.lport, dport, data)
+        payload = u.emit(src.to_bytes(4, "big"), dst.to_bytes(4, "big"), bool(inet.params["udp.checksum"]))
         ip_output(inet, dst, N.IPPROTO_UDP, payload, src=src, ttl=pcb.ttl, tos=pcb.tos, options=pcb.ipopts,
                   so_broadcast=bool(so.options & N.SO_BROADCAST))
         inet.udpstat.inc("opackets")
@@ -274,25 +276,6 @@ class RawProtocol(InetProtocol):
                   options=bytes(data[20:hl]), so_broadcast=bcast, ident=ident or None,
                   frag_flags=ip_off & 0xe000, frag_off=ip_off & 0x1fff)
         return len(data)
-
-
-_udphdr = struct.Struct("!HHHH")
-
-
-def _udp_emit(sport, dport, data, src, dst, cksum):
-    """Header and data of one datagram (as UDP.emit, without the object): the checksum
-    covers the pseudo-header (src, dst, 0, 17, length) summed as one integer."""
-    ulen = 8 + len(data)
-    if ulen > 0xffff:
-        raise RumpError(errnos.EMSGSIZE)
-    if not cksum:
-        return _udphdr.pack(sport, dport, ulen, 0) + data
-    # one's complement sum of pseudo-header and header words, then of the data (cksum.partial)
-    s = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + N.IPPROTO_UDP + ulen \
-        + sport + dport + ulen + partial(data)
-    s = s % 0xffff or 0xffff
-    c = ~s & 0xffff or 0xffff
-    return _udphdr.pack(sport, dport, ulen, c) + data
 
 
 # -- input -------------------------------------------------------------------------------
