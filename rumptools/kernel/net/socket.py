@@ -101,6 +101,7 @@ class Socket(File):
         self.sndtimeo = None
         self.rcv_drops = 0
         self.pcb = None
+        self.lq = None                      # listening: a solisten.ListenQueue
         self.rsel = SelInfo(kernel)
         self.wsel = SelInfo(kernel)
         self.rcv = ("so-rcv", id(self))     # sleep channels
