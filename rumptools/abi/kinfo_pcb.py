@@ -48,7 +48,7 @@ def pack_sockaddr(addr):
         raw = struct.pack("<BB", 16, AF_INET) + struct.pack("!H", addr[2]) + socket.inet_aton(addr[1]) + bytes(8)
     elif fam == AF_LOCAL:
         path = addr[1].encode("utf-8", "surrogateescape")[:104] if len(addr) > 1 and addr[1] else b""
-        raw = struct.pack("<BB", 2 + len(path) + 1 if path else 106, AF_LOCAL) + path
+        raw = struct.pack("<BB", 2 + len(path) + 1 if path else 2, AF_LOCAL) + path
     elif fam == AF_INET6:
         raw = struct.pack("<BB", 28, AF_INET6) + struct.pack("!HI", addr[2], 0) + \
             socket.inet_pton(socket.AF_INET6, addr[1]) + bytes(4)

@@ -127,5 +127,3 @@ BIOCGSTATS, BIOCIMMEDIATE, BIOCVERSION = 0x4080426f, 0x80044270, 0x40044271
 BIOCGHDRCMPLT, BIOCSHDRCMPLT, BIOCGSEESENT, BIOCSSEESENT = 0x40044274, 0x80044275, 0x40044278, 0x80044279
 BIOCSRTIMEOUT, BIOCGRTIMEOUT = 0x8010427a, 0x4010427b
 BPF_MAXBUFSIZE, BPF_MINBUFSIZE, BPF_DFLTBUFSIZE = 1048576, 32, 32768
-# a row of net.inet.{udp,raw}.pcblist (a struct sysctl node: sysctl -a does not print it)
-PCB_FIELDS = ("type", "protocol", "laddr", "lport", "faddr", "fport", "rcvq", "sndq", "anonport")

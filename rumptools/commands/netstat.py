@@ -3,15 +3,16 @@
     rump.netstat -r [-n]        routing tables (every flag letter)
     rump.netstat -i [-n]        interfaces and their counters
     rump.netstat -s [-p proto]  ip, icmp, udp and arp statistics
-    rump.netstat [-an]          UDP sockets (-a: also those not connected)
-Formats are those of specs/net.md §12 and formats.md §4; TCP and unix
-sockets join the list with TCP and AF_LOCAL.
+    rump.netstat [-Aan] [-f af] TCP and UDP sockets (-a: also listening and unconnected
+                                ones), then unix domain sockets, from the pcblist sysctl nodes
+Formats are those of specs/net.md §12 and formats.md §4.
 """
 import sys
 
 import click
 
 from . import _cli, _net
+from ..abi import kinfo_pcb as K
 from ..abi import net as N
 
 USAGE = ("usage: %s [-Aan] [-f address_family] [-M core] [-N system]\n"
@@ -152,11 +153,22 @@ def show_interfaces(client):
     sys.stdout.write("\n".join(out) + "\n")
 
 
-def _addr(host, port, numeric, proto, anon):
+def _lnaof(host):
+    """inet_lnaof: the host part of an address by its class."""
+    a = _net.aton(host)
+    if a >> 31 == 0:
+        return a & 0xffffff
+    if a >> 30 == 2:
+        return a & 0xffff
+    return a & 0xff
+
+
+def _addr(host, port, numeric_port, proto):
+    """inetprint's text: host (cut to 16, `*` for any) `.` port (`*` for 0, else service or number)."""
     h = "*" if host == "0.0.0.0" else host[:16]
     if port == 0:
         p = "*"
-    elif numeric or anon:
+    elif numeric_port:
         p = str(port)
     else:
         try:
@@ -167,23 +179,81 @@ def _addr(host, port, numeric, proto, anon):
     return "%s.%s" % (h, p)
 
 
-def show_sockets(client, all_, numeric):
-    """NetBSD's socket list: udp sockets, newest first (without -a only connected ones)."""
-    out = []
+def read_pcblist(client, name):
+    """The kinfo_pcb records of a pcblist node; [] if the kernel has no such node."""
     try:
-        rows = client.sysctl("net.inet.udp.pcblist", 0, None)[1]
+        return K.records(client.sysctl(name, 0, None)[1])
     except OSError:
-        rows = ()
-    for row in rows:
-        r = dict(zip(N.PCB_FIELDS, row))
-        if not all_ and r["faddr"] == "0.0.0.0":
-            continue
-        if not out:
-            out.append("Active Internet connections%s" % (" (including servers)" if all_ else ""))
-            out.append("Proto Recv-Q Send-Q  Local Address          Foreign Address        State")
-        out.append("%-5.5s %6d %6d  %-22.22s %-22.22s" % (
-            "udp", r["rcvq"], r["sndq"], _addr(r["laddr"], r["lport"], numeric, "udp", r["anonport"]),
-            _addr(r["faddr"], r["fport"], numeric, "udp", False)))
+        return []
+
+
+def inet_rows(client, all_, numeric, pcbaddr):
+    """NetBSD's protopr for tcp then udp: header before the first row, newest first."""
+    out = []
+    if pcbaddr:
+        width, compact = (21, True) if numeric else (18, False)
+    else:
+        width, compact = 22, False
+    gap = "" if compact else " "
+    for proto in ("tcp", "udp"):
+        for r in read_pcblist(client, "net.inet.%s.pcblist" % proto):
+            src, dst = r["src"], r["dst"]
+            if src is None or dst is None or src[0] != N.AF_INET:
+                continue
+            if not all_ and _lnaof(dst[1]) == 0:
+                continue
+            if not out:
+                out.append("Active Internet connections%s" % (" (including servers)" if all_ else ""))
+                out.append(("%-8.8s " % "PCB" if pcbaddr else "") + "%-5.5s %-6.6s %-6.6s %s%-*.*s %-*.*s %s" % (
+                    "Proto", "Recv-Q", "Send-Q", gap, width, width, "Local Address", width, width,
+                    "Foreign Address", "State"))
+            anon = bool(r["pflags"] & K.INP_ANONPORT)
+            line = ("%8x " % r["ppcbaddr"] if pcbaddr else "") + "%-5.5s %6d %6d%s" % (
+                proto, r["rcvq"], r["sndq"], gap)
+            line += " %-*.*s" % (width, width, _addr(src[1], src[2], numeric or anon, proto))
+            line += " %-*.*s" % (width, width, _addr(dst[1], dst[2], numeric, proto))
+            if proto == "tcp":
+                t = r["tstate"]
+                names = SHORT_TCP_STATES if compact else K.TCP_STATES
+                line += " %s" % (names[t] if 0 <= t < len(names) else str(t))
+            out.append(line)
+    return out
+
+
+SHORT_TCP_STATES = ("CLOSED", "LISTEN", "SYNSEN", "SYSRCV", "ESTABL", "CLWAIT", "FWAIT1", "CLOSNG", "LASTAK",
+                    "FWAIT2", "TMWAIT")
+SOCKTYPES = ("#0", "stream", "dgram", "raw", "rdm", "seqpacket")
+
+
+def unix_rows(client):
+    """NetBSD's unixpr: stream, dgram then seqpacket sockets, with the bound or the peer's path."""
+    out = []
+    for kind in ("stream", "dgram", "seqpacket"):
+        for r in read_pcblist(client, "net.local.%s.pcblist" % kind):
+            if not out:
+                out.append("Active UNIX domain sockets")
+                out.append("%-8.8s %-6.6s %-6.6s %-6.6s %8.8s %8.8s %8.8s %8.8s Addr" % (
+                    "Address", "Type", "Recv-Q", "Send-Q", "Inode", "Conn", "Refs", "Nextref"))
+            t = r["type"]
+            line = "%8x %-6.6s %6d %6d %8x %8x %8x %8x" % (
+                r["pcbaddr"], SOCKTYPES[t] if 0 <= t < len(SOCKTYPES) else "#%d" % t, r["rcvq"], r["sndq"],
+                r["vnode"], r["conn"], r["refs"], r["nextref"])
+            dst, src = r["dst"], r["src"]
+            if dst is not None and len(dst) > 1 and dst[1]:
+                line += " -> %s" % dst[1]
+            else:
+                line += " %s" % (src[1] if src is not None and len(src) > 1 else "")
+            out.append(line)
+    return out
+
+
+def show_sockets(client, all_, numeric, pcbaddr, family):
+    """The default display: Internet sockets (tcp, udp), then unix domain sockets."""
+    out = []
+    if family in (None, "inet"):
+        out += inet_rows(client, all_, numeric, pcbaddr)
+    if family in (None, "local", "unix"):
+        out += unix_rows(client)
     if out:
         sys.stdout.write("\n".join(out) + "\n")
 
@@ -197,7 +267,8 @@ def show_sockets(client, all_, numeric):
 @click.option("-a", "all_", is_flag=True)
 @click.option("-f", "family")
 @click.option("-v", "verbose", is_flag=True)
-def cmd(routes, numeric, interfaces, stats, proto, all_, family, verbose):
+@click.option("-A", "pcbaddr", is_flag=True)
+def cmd(routes, numeric, interfaces, stats, proto, all_, family, verbose, pcbaddr):
     client = _cli.connect()
     try:
         if routes:
@@ -208,7 +279,9 @@ def cmd(routes, numeric, interfaces, stats, proto, all_, family, verbose):
         elif stats or proto:
             show_stats(client, proto, stats or 1)
         else:
-            show_sockets(client, all_, numeric)
+            if family is not None and family not in ("inet", "local", "unix"):
+                _cli.die("%s: unknown address family" % family)
+            show_sockets(client, all_, numeric, pcbaddr, family)
     except OSError as e:
         _cli.die(_cli.syscall_error(None, e))
 

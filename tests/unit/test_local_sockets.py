@@ -365,7 +365,7 @@ def test_pcblists(k):
     by = {r["pcbaddr"]: r for r in rows}
     server = [r for r in rows if r["rcvq"] == 3]
     assert len(server) == 1 and server[0]["src"] == (N.AF_LOCAL, "/pl")
-    client = [r for r in rows if r["dst"] == (N.AF_LOCAL, "/pl") and r["src"] is None]
+    client = [r for r in rows if r["dst"] == (N.AF_LOCAL, "/pl") and r["src"] == (N.AF_LOCAL, "")]
     assert len(client) == 1 and by[client[0]["conn"]] is server[0]
     assert server[0]["sostate"] & K.SS_ISCONNECTED
     assert [r for r in rows if r["inode"] and r["vnode"] and r["src"] == (N.AF_LOCAL, "/pl")]

@@ -5,6 +5,7 @@ expiry, reassembly) run on each kernel's virtual clock."""
 import pytest
 
 from rumptools.abi import errnos
+from rumptools.abi import kinfo_pcb as K
 from rumptools.abi import net as N
 from rumptools.abi.errnos import RumpError
 from rumptools.abi.sctypes import TYPES
@@ -293,11 +294,16 @@ def test_pcblist_rows(pair):
     call(a, a.p, "bind", s, (N.AF_INET, "10.1.1.1", 5353))
     c = call(a, a.p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
     call(a, a.p, "sock_connect", c, (N.AF_INET, "10.1.1.2", 53))
-    rows = [dict(zip(N.PCB_FIELDS, r)) for r in call(a, a.p, "sysctl", "net.inet.udp.pcblist", 0, None)[1]]
-    assert rows[0]["faddr"] == "10.1.1.2" and rows[0]["fport"] == 53 and rows[0]["anonport"] == 1
-    assert rows[0]["laddr"] == "10.1.1.1" and 49152 <= rows[0]["lport"] <= 65535
-    assert (rows[1]["laddr"], rows[1]["lport"], rows[1]["faddr"], rows[1]["anonport"]) == ("10.1.1.1", 5353,
-                                                                                          "0.0.0.0", 0)
+    raw = call(a, a.p, "sysctl", "net.inet.udp.pcblist", 0, None)[1]
+    assert type(raw) is bytes and len(raw) == 3 * K.KINFO_PCB_SIZE     # and the fixture's ioctl socket
+    rows = K.records(raw)
+    assert rows[0]["dst"] == (N.AF_INET, "10.1.1.2", 53) and rows[0]["pflags"] == K.INP_ANONPORT
+    assert rows[0]["src"][1] == "10.1.1.1" and 49152 <= rows[0]["src"][2] <= 65535
+    assert rows[0]["prstate"] == K.INP_CONNECTED and rows[0]["sostate"] & K.SS_ISCONNECTED
+    assert (rows[0]["family"], rows[0]["type"], rows[0]["protocol"]) == (N.AF_INET, N.SOCK_DGRAM, 17)
+    assert (rows[1]["src"], rows[1]["dst"], rows[1]["pflags"], rows[1]["prstate"]) == (
+        (N.AF_INET, "10.1.1.1", 5353), (N.AF_INET, "0.0.0.0", 0), 0, K.INP_BOUND)
+    assert call(a, a.p, "sysctl", "net.inet.tcp.pcblist", 0, None)[1] == b""
 
 
 def test_garbage_arguments_are_errors_not_kernel_bugs(pair):

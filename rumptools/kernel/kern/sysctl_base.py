@@ -136,6 +136,8 @@ def attach(ctx):
     add("kern.hardclock_ticks", INT, getter=lambda: int((kernel.host.clock.now() - t0) * HZ) & 0x7FFFFFFF,
         num=80, desc="Number of hardclock ticks")
     add("kern.arandom", STRUCT, getter=lambda: kernel.host.random(16), num=81, desc="n bytes of random data")
+    add("kern.file2", STRUCT, getter=lambda: file_rows(kernel), num=77,
+        desc="System open file table (FILE2_FIELDS rows)")
     add("kern.boottime", STRUCT, getter=lambda: (int(kernel.boottime), int(kernel.boottime % 1 * 1e6)),
         num=83, desc="System boot time")
     s.node("kern.module", desc="Module options", owner=comp)
@@ -235,3 +237,20 @@ def _flag_set(name):
     def setter(proc, value):
         proc_state(proc)[name] = value
     return setter
+
+
+DTYPES = {"vnode": 1, "socket": 2, "pipe": 3}
+
+
+def file_rows(kernel):
+    """kern.file2: every descriptor of every process as FILE2_FIELDS (abi/sysctl.py), by pid and fd.
+
+    data is an opaque id of the open file's object: for a socket the one its
+    kinfo_pcb record has as ki_sockaddr."""
+    rows = []
+    for pid in sorted(kernel.procs.procs):
+        proc = kernel.procs.procs[pid]
+        for fd in sorted(proc.files.slots):
+            fp = proc.files.slots[fd][0]
+            rows.append((pid, fd, DTYPES.get(fp.kind, 0), id(fp), proc.uid, proc.comm))
+    return tuple(rows)

@@ -10,22 +10,15 @@ from ...abi import kinfo_pcb as K
 from ...abi import net as N
 from ...abi.sysctl import STRUCT
 from ..kern.module import Component
-from .socket import CANTRCVMORE, CANTSENDMORE, ISCONNECTED
+from .pcblist import sostate as _sostate
 from .uipc_usrreq import LocalDgram, LocalSeqpacket, LocalState, LocalStream
 
 _TYPES = (("stream", N.SOCK_STREAM), ("dgram", N.SOCK_DGRAM), ("seqpacket", N.SOCK_SEQPACKET))
 
 
 def sostate(so):
-    """The socket's state as NetBSD's SS_* bits."""
-    st = K.SS_ISCONNECTED if so.state & ISCONNECTED else 0
-    if so.pcb is not None and getattr(so.pcb, "connecting", False):
-        st |= K.SS_ISCONNECTING
-    if so.state & CANTSENDMORE:
-        st |= K.SS_CANTSENDMORE
-    if so.state & CANTRCVMORE:
-        st |= K.SS_CANTRCVMORE
-    return st
+    """The socket's state as NetBSD's SS_* bits (a LOCAL_CONNWAIT connect: ISCONNECTING)."""
+    return _sostate(so) | (K.SS_ISCONNECTING if so.pcb.connecting else 0)
 
 
 def pcblist(state, stype):
@@ -37,8 +30,8 @@ def pcblist(state, stype):
         out.append(K.pack(
             pcbaddr=id(pcb), sockaddr=id(so), family=N.AF_LOCAL, type=stype, sostate=sostate(so),
             rcvq=so.sb.cc if so.sb is not None else so.rcv_cc, sndq=0,
-            src=(N.AF_LOCAL, pcb.path) if pcb.path else None,
-            dst=(N.AF_LOCAL, peer.pcb.path) if peer is not None and peer.pcb.path else None,
+            src=(N.AF_LOCAL, pcb.path or ""),
+            dst=(N.AF_LOCAL, peer.pcb.path or "") if peer is not None else None,
             inode=pcb.ino, vnode=id(pcb.vp) if pcb.vp is not None else 0,
             conn=id(peer.pcb) if peer is not None else 0,
             refs=id(pcb.refs[0].pcb) if pcb.refs else 0,

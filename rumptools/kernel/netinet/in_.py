@@ -98,6 +98,7 @@ class Inet:
         self.ip_id = int.from_bytes(kernel.host.random(2), "big")
         self.udp_pcbs = []
         self.raw_pcbs = []
+        self.tcp_pcbs = []          # TCP pcbs, newest first (filled by TCP; TIME_WAIT ones too)
         self.arp = None                 # arp.ArpTable
         self.reass = None               # ip_reass.Reassembly
         self.dad = None                 # in_dad.DadState

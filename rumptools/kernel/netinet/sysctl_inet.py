@@ -4,7 +4,9 @@ Writable ones change the stack's parameters (inet.params); the others show
 NetBSD 7.99.34's values. Stats nodes are structs (tuples of u64 counters in
 NetBSD's order, abi/net.py *STAT_FIELDS) that sysctl -a does not print.
 """
+from ...abi import net as N
 from ...abi.sysctl import INT, STRING, STRUCT
+from ..net.pcblist import inet_records, tcp_records
 
 _IP = (("forwarding", 1, True), ("redirect", 2, True), ("ttl", 3, True), ("forwsrcrt", 5, True),
        ("directed-broadcast", 6, True), ("allowsrcrt", 7, True), ("subnetsarelocal", 8, True),
@@ -12,13 +14,6 @@ _IP = (("forwarding", 1, True), ("redirect", 2, True), ("ttl", 3, True), ("forws
        ("mtudisctimeout", 12, False), ("maxflows", 13, False), ("hostzerobroadcast", 14, False),
        ("lowportmin", 15, True), ("lowportmax", 16, True), ("maxfragpackets", 17, True))
 _FIXED = {"mtudisctimeout": 600, "maxflows": 256, "hostzerobroadcast": 0}
-
-
-def pcblist(pcbs):
-    """The sockets of a protocol, newest first, as PCB_FIELDS rows (abi/net.py)."""
-    from .in_ import ntoa
-    return tuple((pcb.so.type, pcb.so.protocol, ntoa(pcb.laddr), pcb.lport, ntoa(pcb.faddr), pcb.fport,
-                  pcb.so.rcv_cc, 0, int(pcb.anon)) for pcb in pcbs)
 
 
 def attach(ctx, inet, ipq):
@@ -64,8 +59,12 @@ def attach(ctx, inet, ipq):
     param("net.inet.udp.recvspace", "udp.recvspace", 4)
     ctx.sysctl("net.inet.udp.do_loopback_cksum", INT, 0, writable=True)
     ctx.sysctl("net.inet.udp.stats", STRUCT, getter=inet.udpstat.values)
-    ctx.sysctl("net.inet.udp.pcblist", STRUCT, getter=lambda: pcblist(inet.udp_pcbs))
-    ctx.sysctl("net.inet.raw.pcblist", STRUCT, getter=lambda: pcblist(inet.raw_pcbs))
+    # pcblists: kinfo_pcb records, newest first (abi/kinfo_pcb.py)
+    ctx.sysctl("net.inet.udp.pcblist", STRUCT, getter=lambda: inet_records(inet.udp_pcbs, N.SOCK_DGRAM,
+                                                                           N.IPPROTO_UDP))
+    ctx.sysctl("net.inet.raw.pcblist", STRUCT, getter=lambda: inet_records(inet.raw_pcbs, N.SOCK_RAW))
+    tree.node("net.inet.tcp", num=6, owner=ctx.comp)
+    ctx.sysctl("net.inet.tcp.pcblist", STRUCT, getter=lambda: tcp_records(inet.tcp_pcbs))
     param("net.inet.arp.keep", "arp.keep", None, lo=1)
     param("net.inet.arp.down", "arp.down", None, lo=1)
     param("net.inet.arp.log_movements", "arp.log_movements", None)
