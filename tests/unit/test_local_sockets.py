@@ -372,3 +372,60 @@ def test_pcblists(k):
     dg = K.records(call(k, p, "sysctl", "net.local.dgram.pcblist", 0, None)[1])
     assert [(r["type"], r["src"]) for r in dg] == [(DG, (N.AF_LOCAL, "/pd"))]
     assert call(k, p, "sysctl", "net.local.seqpacket.pcblist", 0, None)[1] == b""
+
+
+def test_listener_poll_shutdown_and_hangup(k):
+    p = k.p
+    ls = listener(k, p, "/pl2")
+    assert call(k, p, "poll", [(ls, POLLIN)], 0) == (0,)
+    c = sock(k, p)
+    call(k, p, "sock_connect", c, (N.AF_LOCAL, "/pl2"))
+    assert call(k, p, "poll", [(ls, POLLIN)], 0) == (POLLIN,)
+    assert call(k, p, "getsockopt", ls, N.SOL_SOCKET, N.SO_ACCEPTCONN) == N.SO_ACCEPTCONN
+    a, _ = call(k, p, "accept", ls)
+    call(k, p, "write", c, b"dropped")
+    call(k, p, "shutdown", a, N.SHUT_RD)                # unread bytes are discarded
+    assert call(k, p, "ioctl", a, N.FIONREAD, None) == 0 and call(k, p, "read", a, 10) == b""
+    call(k, p, "close", a)
+    from rumptools.abi.poll import POLLHUP
+    assert call(k, p, "poll", [(c, POLLIN)], 0)[0] & (POLLIN | POLLHUP) == POLLIN | POLLHUP
+
+
+def test_garbage_arguments_are_errors(k):
+    """Random values for the calls of AF_LOCAL sockets: errnos only, nothing on the console."""
+    import random
+    p = k.p
+    rng = random.Random(5)
+    values = [None, 0, -1, 1 << 40, "", "/x", b"", b"\x01" * 4, (), (1,), (1, "/g"), (1, ""), (1, 5),
+              (2, "1.2.3.4", 1), (1, "/" + "y" * 200), (0,), ((1, 2, 3),)]
+    controls = [None, (), ((0xffff, 1, b"\x00\x00\x00\x00"),), ((0xffff, 1, b"\x01\x02\x03"),),
+                ((0xffff, 1, struct.pack("=i", 1 << 30)),), ((0, 0, b""),), ("junk",), ((0xffff, 1, "s"),)]
+    fds = [call(k, p, "socket", N.AF_LOCAL, t | N.SOCK_NONBLOCK, 0) for t in (ST, DG, SEQ, ST, DG)]
+    fds += list(call(k, p, "socketpair", N.AF_LOCAL, ST | N.SOCK_NONBLOCK, 0))
+    for _ in range(3000):
+        fd = rng.choice(fds)
+        op = rng.randrange(9)
+        try:
+            if op == 0:
+                call(k, p, "setsockopt", fd, rng.choice((0, 0xffff)), rng.randrange(6), rng.choice(values))
+            elif op == 1:
+                call(k, p, "sendto", fd, rng.choice((b"", b"x" * 30, bytes(5000))),
+                     rng.choice((N.MSG_DONTWAIT, N.MSG_NOSIGNAL | N.MSG_DONTWAIT)), rng.choice(values[8:] + [None]))
+            elif op == 2:
+                call(k, p, "bind", fd, rng.choice(values[8:]))
+            elif op == 3:
+                call(k, p, "sock_connect", fd, rng.choice(values[8:]))
+            elif op == 4:
+                call(k, p, "getsockopt", fd, rng.choice((0, 0xffff)), rng.randrange(6))
+            elif op == 5:
+                call(k, p, "sendmsg", fd, [b"m"], rng.choice(controls), N.MSG_DONTWAIT | N.MSG_NOSIGNAL,
+                     rng.choice(values[8:] + [None]))
+            elif op == 6:
+                call(k, p, "recvmsg", fd, rng.choice((0, 3, 100)), rng.choice((0, 16, 64)), N.MSG_DONTWAIT)
+            elif op == 7:
+                call(k, p, "listen", fd, rng.choice((-1, 0, 1, 1000)))
+            else:
+                call(k, p, "accept", fd)
+        except RumpError as e:
+            assert e.errno != errnos.EIO, "kernel bug: %s" % "\n".join(k.console_lines[-3:])
+    assert not [line for line in k.console_lines if "failed" in line]
