@@ -429,3 +429,32 @@ def test_garbage_arguments_are_errors(k):
         except RumpError as e:
             assert e.errno != errnos.EIO, "kernel bug: %s" % "\n".join(k.console_lines[-3:])
     assert not [line for line in k.console_lines if "failed" in line]
+
+
+def test_rights_in_a_stream_die_with_the_receiver(k):
+    p = k.p
+    a, b = call(k, p, "socketpair", N.AF_LOCAL, ST, 0)
+    base = k.nfiles
+    f = call(k, p, "open", "/dev/null", 0, 0)
+    r = (N.SOL_SOCKET, SCM_RIGHTS, struct.pack("=ii", f, f))
+    call(k, p, "sendmsg", a, [b"xy"], (r,), 0, None)
+    call(k, p, "close", f)
+    assert k.nfiles == base + 1
+    data, _addr, control, _fl = call(k, p, "recvmsg", b, 1, 0, N.MSG_PEEK)
+    assert data == b"x" and control == () and k.nfiles == base + 1      # peeking delivers no descriptors
+    call(k, p, "close", b)
+    assert k.nfiles == base - 1
+    assert err(k, p, "write", a, b"z") == errnos.EPIPE
+
+
+def test_sigpipe_when_the_peer_closes_during_a_blocked_write(k):
+    p = k.p
+    got = []
+    p.signal_sink = got.append
+    a, b = call(k, p, "socketpair", N.AF_LOCAL, ST, 0)
+    t, box = call_in_thread(k, p, "write", a, bytes(10000))
+    assert wait_until(lambda: k.sleepq.sleepers == 1)
+    call(k, p, "close", b)
+    t.join(5)
+    assert box == {"error": errnos.EPIPE} and got == [13]      # NetBSD: EPIPE even after 4096 went
+    assert err(k, p, "write", a, b"x") == errnos.EPIPE and got == [13, 13]

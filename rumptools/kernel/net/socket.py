@@ -180,14 +180,18 @@ class Socket(File):
         return self.send(data, None, None, 0)
 
     def send(self, data, addr, control, flags):
-        if self.state & CANTSENDMORE:
-            lwp = curlwp()
-            if lwp is not None and not flags & N.MSG_NOSIGNAL and not self.options & N.SO_NOSIGPIPE:
-                lwp.proc.psignal(13)
-            raise RumpError(errnos.EPIPE)
-        if self.error:
-            raise RumpError(self.take_error())
-        return self.pr.send(self, data, addr, control, flags)
+        try:
+            if self.state & CANTSENDMORE:
+                raise RumpError(errnos.EPIPE)
+            if self.error:
+                raise RumpError(self.take_error())
+            return self.pr.send(self, data, addr, control, flags)
+        except RumpError as e:
+            if e.errno == errnos.EPIPE:         # also when the peer went away during the send
+                lwp = curlwp()
+                if lwp is not None and not flags & N.MSG_NOSIGNAL and not self.options & N.SO_NOSIGPIPE:
+                    lwp.proc.psignal(13)
+            raise
 
     def ioctl(self, cmd, arg):
         if cmd == N.FIONBIO:

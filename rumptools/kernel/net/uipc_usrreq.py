@@ -461,16 +461,11 @@ class LocalProtocol(Protocol):
             if room <= 0 or (room < want and room < min(so.snd_lowat, so.snd_hiwat)):
                 try:
                     self._wait_send(so, flags)
-                except RumpError:
-                    if sent:
-                        return sent
+                except RumpError as e:
+                    if sent and e.errno in (errnos.EAGAIN, errnos.EINTR):
+                        return sent             # a partial write, as sys_sendit reports one
                     raise
-                try:
-                    peer = self._check_send(so)
-                except RumpError:
-                    if sent:
-                        return sent
-                    raise
+                peer = self._check_send(so)     # EPIPE even after a partial write, as NetBSD
                 continue
             chunk = bytes(view[sent:sent + min(room, want)])
             ctl = self._control(so, peer, ctl_pending) if (ctl_pending or peer.pcb.wantcred) else None
