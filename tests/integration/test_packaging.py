@@ -101,6 +101,7 @@ def test_completion_scripts_for_bash_and_zsh(prog):
 @pytest.mark.parametrize("prog,words,expect", [
     ("rump.sysctl", "rump.sysctl -", ["-a", "-A", "-d", "-e", "-f", "-M", "-n", "-q", "-r", "-w", "-x"]),
     ("rump.halt", "rump.halt -", ["-d", "-h", "-n"]),
+    ("rump.sockstat", "rump.sockstat -", ["-4", "-6", "-c", "-f", "-l", "-n", "-p", "-u"]),
     ("rump.dd", "rump.dd o", ["obs=", "of=", "oflag=", "oseek="]),
 ])
 def test_bash_completes_options(prog, words, expect):
