@@ -88,12 +88,13 @@ def _msgflags(flags, back=False):
     return out
 
 
-def _sockopt(level, name):
+def _sockopt(level, name, family):
+    """Host (level, option) as NetBSD's; level 0 is IPPROTO_IP on Internet sockets, SOL_LOCAL on local ones."""
     if level == _host.SOL_SOCKET:
         if name not in _SOL:
             raise OSError(errnos.to_host(errnos.ENOPROTOOPT), errnos.strerror(errnos.ENOPROTOOPT))
         return N.SOL_SOCKET, _SOL[name]
-    if level == _host.IPPROTO_IP and name in _IP:
+    if level == _host.IPPROTO_IP and family == _host.AF_INET and name in _IP:
         return level, _IP[name]
     return level, name
 
@@ -291,7 +292,7 @@ class RumpSocket:
         return self._addr_out(self._call("getpeername", self._fd))
 
     def setsockopt(self, level, optname, value, optlen=None):
-        lvl, name = _sockopt(level, optname)
+        lvl, name = _sockopt(level, optname, self.family)
         if lvl == N.SOL_SOCKET and name in (N.SO_SNDTIMEO, N.SO_RCVTIMEO) and isinstance(value, (bytes,
                                                                                             bytearray)):
             sec, usec = struct.unpack("@ll", bytes(value)[:16])
@@ -306,7 +307,7 @@ class RumpSocket:
         self._call("setsockopt", self._fd, lvl, name, value)
 
     def getsockopt(self, level, optname, buflen=None):
-        lvl, name = _sockopt(level, optname)
+        lvl, name = _sockopt(level, optname, self.family)
         v = self._call("getsockopt", self._fd, lvl, name)
         if lvl == N.SOL_SOCKET and name == N.SO_ERROR and v:
             v = errnos.to_host(v)

@@ -239,3 +239,32 @@ def test_socket_node_shows_in_ls(srv, conns):
     s.close()
     out = hijack_ok(srv, ["ls", "-l", "/rump/dgram.sock"]).decode()
     assert out.startswith("srwxrwxr-x ") and out.rstrip().endswith("/rump/dgram.sock")
+
+
+def test_rsocket_odds_and_ends(conns):
+    c = conns()
+    a, b = rsocket.socketpair(rsocket.AF_UNIX, rsocket.SOCK_DGRAM, client=c)
+    a.setsockopt(host_socket.SOL_SOCKET, host_socket.SO_RCVTIMEO, struct.pack("@ll", 1, 500000))
+    assert a.getsockopt(host_socket.SOL_SOCKET, host_socket.SO_RCVTIMEO) == 1500000
+    assert a.getsockopt(host_socket.SOL_SOCKET, host_socket.SO_RCVTIMEO, 16) == struct.pack("@ll", 1, 500000)
+    assert a.getsockopt(host_socket.SOL_SOCKET, host_socket.SO_SNDBUF) == 2048
+    assert struct.unpack("i", a.getsockopt(host_socket.SOL_SOCKET, host_socket.SO_RCVBUF, 4)) == (4096,)
+    assert a.getsockopt(0, 3, 12)[:4] == struct.pack("i", c.getpid())      # LOCAL_PEEREID
+    d = b.dup()
+    assert d.fileno() != b.fileno()
+    a.send(b"one")
+    buf = bytearray(8)
+    assert d.recvfrom_into(buf) == (3, "") and bytes(buf[:3]) == b"one"
+    fd = d.detach()
+    assert d.fileno() == -1
+    c.close(fd)
+    s = rsocket.socket(rsocket.AF_UNIX, rsocket.SOCK_STREAM | rsocket.SOCK_NONBLOCK, client=c)
+    assert s.gettimeout() == 0.0 and not s.getblocking()
+    s.close()
+    s.close()
+    assert "closed" in repr(s)
+    with pytest.raises(OSError) as e:
+        rsocket.socket(rsocket.AF_INET, rsocket.SOCK_STREAM, client=c)     # no TCP in this kernel yet
+    assert e.value.errno in (errno.EPROTONOSUPPORT, errno.EPROTOTYPE)
+    with pytest.raises(TypeError):
+        rsocket.socket(rsocket.AF_UNIX, rsocket.SOCK_DGRAM, client=c).bind(("x", 1))
