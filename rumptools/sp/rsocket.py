@@ -30,7 +30,7 @@ import time
 from ..abi import errnos
 from ..abi import net as N
 from ..abi.errnos import RumpError
-from ..abi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT
+from ..abi.poll import POLLIN, POLLOUT
 
 AF_UNIX = AF_LOCAL = _host.AF_UNIX
 AF_INET = _host.AF_INET

@@ -1,7 +1,6 @@
 """AF_LOCAL sockets, the Python socket objects (rumptools.sp.rsocket), rump.sockstat and the
 socket lists of rump.netstat, against real rump_server processes."""
 import errno
-import os
 import re
 import socket as host_socket
 import struct

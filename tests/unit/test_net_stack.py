@@ -304,7 +304,7 @@ def test_pcblist_rows(pair):
     assert (rows[1]["src"], rows[1]["dst"], rows[1]["pflags"], rows[1]["prstate"]) == (
         (N.AF_INET, "10.1.1.1", 5353), (N.AF_INET, "0.0.0.0", 0), 0, K.INP_BOUND)
     assert call(a, a.p, "sysctl", "net.inet.tcp.pcblist", 0, None)[1] == b""
-    r = call(a, a.p, "socket", N.AF_INET, N.SOCK_RAW, 1)
+    call(a, a.p, "socket", N.AF_INET, N.SOCK_RAW, 1)
     raw = K.records(call(a, a.p, "sysctl", "net.inet.raw.pcblist", 0, None)[1])
     assert [(x["type"], x["protocol"], x["src"], x["dst"]) for x in raw] == [
         (N.SOCK_RAW, 1, (N.AF_INET, "0.0.0.0", 0), (N.AF_INET, "0.0.0.0", 0))]
