@@ -307,3 +307,67 @@ def test_errors_before_the_exchange(net, tmp_path):
         assert out.getvalue() == "rump.dhcpclient: bpf: Function not implemented\n"
     finally:
         k.reboot(0)
+
+
+def test_routing_socket_link_gateways(net):
+    """RTM_ADD with gateway link#N (what dhcpclient sends for the subnet route and for
+    host routes): through interface N, connected when a net route; bad ones refused."""
+    a, _b, _serve = net
+    r = a.c.socket(N.AF_ROUTE, N.SOCK_RAW, 0)
+
+    def add(dst, mask, gw, flags=N.RTF_UP):
+        return a.c.ioctl(r, N.RTM_MSG, (N.RTM_ADD, flags, dst, mask, gw, None))
+
+    for gw, err in (("link#x", errnos.EINVAL), ("link#99", errnos.ENETUNREACH), ("link#2", errnos.ENETUNREACH)):
+        with pytest.raises(RumpError) as e:                 # shmif0 (index 2) has no address yet
+            add("10.0.0.0", "255.0.0.0", gw)
+        assert e.value.errno == err, gw
+    a.c.ioctl(a.s, N.SIOCAIFADDR, ("shmif0", "10.1.1.1", None, "255.255.255.0"))
+    reply = add("10.7.0.0", "255.255.0.0", "link#2")
+    assert reply[1] & (N.RTF_UP | N.RTF_CONNECTED | N.RTF_DONE) == N.RTF_UP | N.RTF_CONNECTED | N.RTF_DONE
+    assert reply[4:7] == ("link#2", "shmif0", "10.1.1.1")
+    reply = add("10.8.8.8", None, "link#2", N.RTF_UP | N.RTF_HOST | N.RTF_STATIC)
+    assert reply[1] & N.RTF_HOST and reply[1] & N.RTF_STATIC and not reply[1] & N.RTF_CONNECTED
+    with pytest.raises(RumpError) as e:
+        add("10.7.0.0", "255.255.0.0", "link#2")
+    assert e.value.errno == errnos.EEXIST
+    rows = routes(a)
+    assert rows[("10.7.0.0", "255.255.0.0")][2] == "link#2" and rows[("10.8.8.8", "255.255.255.255")][4] == "shmif0"
+
+
+def test_hostile_frames_never_raise_anything_else():
+    """Random damage to offers: the client's parser answers None, a message or
+    BadPacket, and the lease and route rules take whatever parses."""
+    import random
+
+    from rumptools.formats.net import dhcp as fdhcp
+    from rumptools.formats.net.dhcp_lease import Lease, plan_routes
+    rnd = random.Random(10)
+    base = raw(Ether(dst="02:00:00:00:00:02") / IP(src="192.168.2.1", dst="192.168.2.125") / UDP(sport=67, dport=68) /
+               BOOTP(op=2, xid=5, yiaddr="192.168.2.125") /
+               DHCP(options=[("message-type", "offer")] + OFFER_OPTS +
+                    [("classless_static_routes", ["10.0.0.0/8:192.168.2.2"]), (33, bytes(8)), "end"]))
+    kinds = {"none": 0, "message": 0, "bad": 0}
+    for i in range(3000):
+        f = bytearray(base)
+        for _ in range(rnd.randint(1, 6)):
+            f[rnd.randrange(14, len(f))] = rnd.randrange(256)
+        if i % 3 == 0:                                     # keep the headers right: damage only the message
+            p = Ether(bytes(f))
+            if UDP in p:
+                del p[IP].chksum, p[IP].len, p[UDP].chksum, p[UDP].len
+                f = bytearray(raw(p))
+        try:
+            m = fdhcp.reply_from_frame(bytes(f))
+        except fdhcp.BadPacket:
+            kinds["bad"] += 1
+            continue
+        if m is None:
+            kinds["none"] += 1
+            continue
+        kinds["message"] += 1
+        lease = Lease.from_message(m)
+        notes, rts = plan_routes(lease)
+        assert all(0 <= x <= 0xffffffff for r in rts for x in r)
+        lease.time_text()
+    assert min(kinds.values()) > 50, kinds
