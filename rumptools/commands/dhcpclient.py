@@ -178,8 +178,8 @@ class Session:
 
     def run(self):
         self.init_interface()
-        self.open_bpf()
         try:
+            self.open_bpf()
             self.up_interface()
             self.xid = int.from_bytes(os.urandom(4), "big")
             self.host = self.hostname()
@@ -195,10 +195,11 @@ class Session:
                 raise Failure("didn't receive ack")
             self.configure(Lease.from_message(offer))
         finally:
-            try:
-                self.c.close(self.bpf)
-            except OSError:
-                pass
+            if self.bpf is not None:
+                try:
+                    self.c.close(self.bpf)
+                except OSError:
+                    pass
 
     # -- configuration (NetBSD's configure) -----------------------------------------------
     def route(self, mtype, route, lease):
