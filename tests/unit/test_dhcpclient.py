@@ -371,3 +371,22 @@ def test_hostile_frames_never_raise_anything_else():
         assert all(0 <= x <= 0xffffffff for r in rts for x in r)
         lease.time_text()
     assert min(kinds.values()) > 50, kinds
+
+
+def test_a_route_the_kernel_refuses_is_reported_by_errno(net):
+    a, _b, serve = net
+    offer = [("subnet_mask", "255.255.255.0"), ("lease_time", 86400),
+             ("classless_static_routes", ["10.0.0.0/8:0.0.0.0", "0.0.0.0/0:192.168.2.254"])]
+    serve(lambda s, kind, req: standard(s, kind, req, offer=offer))
+    status, err = dhcp(a)
+    assert (status, err) == (0, "shmif0: adding IP address 192.168.2.125/24\n"
+                                "shmif0: adding route to 192.168.2.0/24\n"
+                                "shmif0: adding route to 10.0.0.0/8\n"
+                                "shmif0: add_route failed: 51\n"          # ENETUNREACH: no way to 0.0.0.0
+                                "shmif0: adding default route via 192.168.2.254\n"
+                                "lease time: 86400 seconds (1.00 days)\n")
+    r = a.c.socket(N.AF_ROUTE, N.SOCK_RAW, 0)
+    with pytest.raises(RumpError) as e:                  # a gateway no address or route reaches
+        a.c.ioctl(r, N.RTM_MSG, (N.RTM_ADD, N.RTF_UP | N.RTF_GATEWAY | N.RTF_STATIC, "172.20.0.0", "255.255.0.0",
+                                 "10.99.0.1", None))
+    assert e.value.errno == errnos.ENETUNREACH
