@@ -142,3 +142,14 @@ def test_dhcpclient_gets_its_lease_from_dnsmasq(tapnet, tmp_path):
         assert r.returncode == 0 and "2 packets received" in r.stdout.decode(), r.stdout + r.stderr
     finally:
         d.stop()
+
+
+def test_no_dhcp_server_on_the_tap(tapnet):
+    _holder, env = tapnet
+    assert run(env, "rump.ifconfig", "virt0", "create").returncode == 0
+    t0 = time.monotonic()
+    r = run(env, "rump.dhcpclient", "virt0")
+    took = time.monotonic() - t0
+    assert (r.returncode, r.stdout, r.stderr.decode()) == (1, b"", "rump.dhcpclient: timed out waiting for response\n")
+    assert 5.0 <= took < 30.0, took
+    assert "\tinet " not in run(env, "rump.ifconfig", "virt0").stdout.decode()
