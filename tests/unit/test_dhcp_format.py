@@ -36,6 +36,11 @@ def test_discover_and_request_as_scapy_reads_them():
     assert b.chaddr == MAC + bytes(10) and b.ciaddr == b.yiaddr == b.siaddr == b.giaddr == "0.0.0.0"
     assert opts_of(f) == [("message-type", 1), ("max_dhcp_size", 1500), ("hostname", b"rump-4711"),
                           ("param_req_list", [1, 33, 3, 28, 51, 58, 59])]
+    # byte for byte what NetBSD's make_message lays out: no padding to BOOTP's 300 bytes
+    wire = m.emit()
+    assert wire[236:] == bytes.fromhex("63825363" "350101" "390205dc" "0c09") + b"rump-4711" + \
+        bytes.fromhex("3707012103" "1c333a3b" "ff")
+    assert len(wire) == 240 + 3 + 4 + 11 + 9 + 1 and len(raw(f[UDP])) == 8 + len(wire)
     # the checksums are those scapy computes itself
     again = f.copy()
     del again[IP].chksum, again[UDP].chksum
