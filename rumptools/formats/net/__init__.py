@@ -1,4 +1,4 @@
-"""Wire formats of the network stack: Ethernet, ARP, IPv4, ICMP, UDP, TCP, bpf.
+"""Wire formats of the network stack: Ethernet, ARP, IPv4, ICMP, UDP, TCP, bpf, DHCP.
 
 Pure modules: bytes in, objects out, objects in, bytes out; no kernel state,
 no I/O.  Every parser raises MalformedPacket (and nothing else) for input it

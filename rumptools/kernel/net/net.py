@@ -147,7 +147,8 @@ class NetState:
                     raise RumpError(errnos.EINVAL)
                 ifp.set_flags(value)
             elif cmd == N.SIOCSIFMTU:
-                if type(value) is not int or not 576 <= value <= max(1500, ifp.mtu if ifp is self.loif else 1500):
+                # NetBSD's ether_ioctl: ETHERMIN (46) to ETHERMTU
+                if type(value) is not int or not 46 <= value <= max(1500, ifp.mtu if ifp is self.loif else 1500):
                     raise RumpError(errnos.EINVAL)
                 ifp.mtu = value
             else:

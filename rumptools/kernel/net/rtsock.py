@@ -3,7 +3,8 @@
 socket(AF_ROUTE, SOCK_RAW, 0) then ioctl(fd, RTM_MSG, (type, flags, dst,
 mask, gateway, ifname)) does what writing an rt_msghdr does: RTM_ADD,
 RTM_DELETE, RTM_CHANGE, RTM_GET, with NetBSD's errors (EEXIST, ESRCH,
-ENETUNREACH, EINVAL). A reply is RTMSG_FIELDS + (ifaddr, use, mtu, expire)
+ENETUNREACH, EINVAL). RTM_ADD also takes a link gateway "link#N" (the
+interface with index N) for a route through that interface. A reply is RTMSG_FIELDS + (ifaddr, use, mtu, expire)
 with RTF_DONE set. Messages with RTF_LLDATA and a link gateway edit the ARP
 table (arp -s / -d), through net.lltable (netinet's ARP). RTM_DUMP and
 RTM_DUMPLL give what sysctl NET_RT_DUMP and NET_RT_FLAGS give: the routes
@@ -98,6 +99,9 @@ def rtrequest(kernel, net, table, msg):
     if mtype in (N.RTM_ADD, N.RTM_CHANGE):
         if gateway is None:
             raise RumpError(errnos.EINVAL)
+        if mtype == N.RTM_ADD and type(gateway) is str and gateway.startswith("link#") \
+                and not flags & N.RTF_GATEWAY:
+            return _add_link_route(kernel, net, table, d, plen, flags, gateway)
         g = aton(gateway)
         if table.resolve is None:
             raise RumpError(errnos.ENETUNREACH)
@@ -125,6 +129,31 @@ def rtrequest(kernel, net, table, msg):
         table.add(rt)
         return _reply(table, rt, N.RTM_ADD)
     raise RumpError(errnos.EOPNOTSUPP)
+
+
+def _add_link_route(kernel, net, table, d, plen, flags, gateway):
+    """RTM_ADD with a link gateway ("link#N", a sockaddr_dl naming interface N):
+    a route straight through that interface, whose hosts are neighbours. A net
+    route so made is RTF_CONNECTED, like the one an address adds (dhcpclient
+    deletes that one and adds it back this way); the source address is the
+    interface's address on the destination's prefix, else its first."""
+    try:
+        index = int(gateway[5:])
+    except ValueError:
+        raise RumpError(errnos.EINVAL) from None
+    ifp = net.by_index(index)
+    if ifp is None:
+        raise RumpError(errnos.ENETUNREACH)
+    ias = [ia for ia in ifp.addrs.get(N.AF_INET, ())]
+    if not ias:
+        raise RumpError(errnos.ENETUNREACH)
+    ifa = next((ia.addr for ia in ias if d & ia.mask == ia.net), ias[0].addr)
+    keep = flags & (N.RTF_HOST | N.RTF_STATIC | N.RTF_REJECT | N.RTF_BLACKHOLE | N.RTF_PROTO1 | N.RTF_PROTO2)
+    if plen < 32:
+        keep |= N.RTF_CONNECTED
+    rt = Rtentry(d, plen, keep | N.RTF_UP, ifp, ifa, gwlink=ifp.index, created=kernel.host.clock.now())
+    table.add(rt)
+    return _reply(table, rt, N.RTM_ADD)
 
 
 def _reply(table, rt, mtype):

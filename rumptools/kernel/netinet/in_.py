@@ -118,14 +118,14 @@ class Inet:
 
     def resolve(self, gw, gateway):
         """Routes: the interface and source address a gateway is reached through."""
-        ia = self.local.get(gw)
-        if ia is not None and not gateway:
-            return ia.ifp, ia.addr
+        own = self.local.get(gw)
+        if own is not None and not gateway:
+            return own.ifp, own.addr
         for ia in self.ifaddrs:
             if ia.ifp.flags & N.IFF_UP and gw & ia.mask == ia.net and not ia.ifp.flags & N.IFF_LOOPBACK:
                 return ia.ifp, ia.addr
-        if ia is not None:
-            return ia.ifp, ia.addr
+        if own is not None:
+            return own.ifp, own.addr
         rt = self.routes.lookup(gw)
         if rt is not None and not rt.flags & N.RTF_GATEWAY and rt.ifp is not None:
             return rt.ifp, rt.ifa
