@@ -23,6 +23,14 @@ Wake-ups: after sending, the writer pwrite()s the value 3 over the version
 word -- a real write, so every other attached interface's inotify watch
 (IN_MODIFY) fires; stores through the mapping would not.
 
+Coalescing (Waker): a sender's first frame after a quiet spell is followed
+by its wake-up write at once (latency); frames that follow within
+COALESCE seconds only mark a write as owed, and one host thread pays the
+debt once per COALESCE seconds for as long as the burst lasts, then sleeps
+until the next burst. So a burst costs the sender no thread switch per
+frame and the readers one wake-up per interval, never none: the last frame
+of a burst is followed by a write within COALESCE seconds.
+
 A file whose magic is neither 0 nor the bus magic is refused with
 "bus is not magical" (ENOEXEC) before anything is written to it, grown or
 mapped writable; a bus is never shrunk.
@@ -33,6 +41,7 @@ import os
 import select
 import struct
 import sys
+import threading
 import time
 
 from rumptools.formats import shmif
@@ -40,6 +49,7 @@ from rumptools.kernel.rumpuser import _hostops
 
 _WAKEUP = struct.pack("=I", shmif.VERSION)
 LOCK_TIMEOUT = 2.0
+COALESCE = 0.0005       # seconds: wake-up writes closer together than this are merged
 
 
 class BusError(OSError):
@@ -190,3 +200,76 @@ class ShmifBus:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+class Waker:
+    """Coalesced wake-up writes for one sender on a bus (see the module comment).
+
+        w = Waker(bus.wakeup)
+        start a host thread running w.run(stop)
+        w.sent()                # after each bus.send(..., wake=False)
+
+    Locking rule: sent() and the thread share only the flags owed and burst,
+    under Waker.lock (a leaf lock, held for no I/O); the write itself is made
+    without it. clock and sleep are injectable for tests."""
+
+    def __init__(self, write, interval=COALESCE, clock=time.monotonic, sleep=time.sleep):
+        self.write = write
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+        self.lock = threading.Lock()
+        self.kick = threading.Event()
+        self.last = -interval - 1.0     # time of the last write
+        self.owed = False               # frames went out since the last write
+        self.burst = False              # the thread is paying writes off (no kick needed)
+        self.writes = 0
+
+    def sent(self):
+        """A frame went onto the bus (wake=False): write now after a quiet spell, else owe it."""
+        now = self.clock()
+        with self.lock:
+            if now - self.last > self.interval and not self.burst:
+                self.last = now
+                inline = True
+            else:
+                inline = False
+                self.owed = True
+                kick = not self.burst
+                self.burst = True
+        if inline:
+            self._write()
+        elif kick:
+            self.kick.set()             # one thread wake-up a burst, not one a frame
+
+    def _write(self):
+        self.writes += 1
+        self.write()
+
+    def tick(self):
+        """One step of the thread during a burst: sleep out the interval since the last
+        write, then write if a frame is owed one. False once the burst is over."""
+        delay = self.last + self.interval - self.clock()
+        if delay > 0:
+            self.sleep(delay)
+        with self.lock:
+            if not self.owed:
+                self.burst = False
+                return False
+            self.owed = False
+            self.last = self.clock()
+        self._write()
+        return True
+
+    def run(self, stop):
+        """The host thread: until stop is set (or a write fails, the bus being gone)."""
+        kick = self.kick
+        try:
+            while not stop.is_set():
+                if not kick.wait(0.5):
+                    continue
+                kick.clear()
+                while self.tick() and not stop.is_set():
+                    pass
+        except (OSError, ValueError):
+            return
