@@ -138,6 +138,16 @@ class Ring:
         rest = n - chunk
         return out + bytes(self.data[:rest]), rest, wrap
 
+    def skip(self, off, n):
+        """Pass over n bytes at off without reading them, as read() would:
+        -> (offset after them, whether the end of the ring was reached)."""
+        if n >= _MAXLEN or off > DATASIZE:
+            raise BusCorrupt("skip of %d bytes at 0x%x" % (n, off))
+        end = off + n
+        if end < DATASIZE:
+            return end, False
+        return end - DATASIZE, True
+
     def pktlen(self, off):
         """Length field of the packet header at off (wrapping)."""
         if off > DATASIZE:
@@ -225,6 +235,7 @@ class Reader:
         self.devgen = ring.gen
         self.overruns = 0           # times the writers lapped this reader
         self.corrupt = 0            # damaged headers skipped
+        self.more = False           # take() stopped at its limit with packets left
 
     def pending(self):
         r = self.ring
@@ -232,14 +243,13 @@ class Reader:
             return False
         return not (self.devgen == r.gen and r.nextpktoff(r.last) == self.nextpkt)
 
-    def _stillvalid(self):
-        r = self.ring
-        gendiff = (r.gen - self.devgen) & 0xffffffffffffffff
+    def _stillvalid(self, gen, first, lastoff):
+        """The cursor still points at a packet the writers have not overwritten
+        (shmif_rcv's stillvalid_p); lastoff is nextpktoff(last)."""
+        gendiff = (gen - self.devgen) & 0xffffffffffffffff
         devoff = self.nextpkt
-        lastoff = r.nextpktoff(r.last)
         if gendiff > 1:
             return False
-        first = r.first
         if first >= lastoff:
             lastoff += DATASIZE
             if gendiff == 0:
@@ -258,31 +268,59 @@ class Reader:
         except BusCorrupt:
             self.nextpkt = 0
 
-    def next(self):
-        """The next packet as (length, sec, usec, sender, frame), or None when
-        there is nothing new.  The caller holds the bus lock."""
-        if not self.pending():
-            return None
+    def take(self, limit, skip_sender=None):
+        """Up to `limit` new packets, oldest first, as (length, sec, usec, sender,
+        frame); the caller holds the bus lock.  Packets whose sender is
+        skip_sender (an interface's own) are passed over without copying their
+        frames, but count against the limit.  Afterwards `more` says whether
+        the limit stopped the walk with packets still to come.  Damage ends
+        the walk: the reader resynchronises at the newest packet."""
         r = self.ring
+        self.more = False
+        out = []
+        if not r.sane():
+            return out
+        # the header cannot change while the lock is held: read it once per walk
+        gen, first, last = r.gen, r.first, r.last
         try:
-            if self._stillvalid():
-                nextpkt = self.nextpkt
-            else:
-                self.overruns += 1
-                nextpkt = r.first
-                if nextpkt >= DATASIZE:
-                    nextpkt = 0
-                self.devgen = r.gen - 1 if r.first > r.last else r.gen
-            raw, nextpkt, w1 = r.read(nextpkt, r.hdrsize)
-            length, sec, usec, sender = r.unpack_pkthdr(raw)
-            frame, nextpkt, w2 = r.read(nextpkt, length)
+            lastoff = r.nextpktoff(last)
         except BusCorrupt:
             self.resync()
-            return None
-        self.nextpkt = nextpkt
-        if w1 or w2:
-            self.devgen += 1
-        return length, sec, usec, sender, frame
+            return out
+        hdrsize, read, unpack = r.hdrsize, r.read, r.unpack_pkthdr
+        for _ in range(limit):
+            if self.devgen == gen and lastoff == self.nextpkt:
+                return out
+            try:
+                if self._stillvalid(gen, first, lastoff):
+                    nextpkt = self.nextpkt
+                else:
+                    self.overruns += 1
+                    nextpkt = first if first < DATASIZE else 0
+                    self.devgen = gen - 1 if first > last else gen
+                raw, nextpkt, w1 = read(nextpkt, hdrsize)
+                length, sec, usec, sender = unpack(raw)
+                if sender == skip_sender and skip_sender is not None:
+                    frame = None
+                    nextpkt, w2 = r.skip(nextpkt, length)
+                else:
+                    frame, nextpkt, w2 = read(nextpkt, length)
+            except BusCorrupt:
+                self.resync()
+                return out
+            self.nextpkt = nextpkt
+            if w1 or w2:
+                self.devgen += 1
+            if frame is not None:
+                out.append((length, sec, usec, sender, frame))
+        self.more = not (self.devgen == gen and lastoff == self.nextpkt)
+        return out
+
+    def next(self):
+        """The next packet as (length, sec, usec, sender, frame), or None when
+        there is nothing new (or damage was skipped).  The caller holds the bus lock."""
+        got = self.take(1)
+        return got[0] if got else None
 
 
 def walk(ring):

@@ -6,8 +6,8 @@ thread; `-linkstr` detaches; init without a bus is ENXIO. The MAC is b2:a0
 plus 4 random bytes, the sender id a separate random 64-bit number.
 
 Threads: the receive thread is a host thread. It waits for wake-up writes,
-reads new packets under the bus lock, drops its own (sender id), runt and
-oversized frames and frames for other MACs (unless bpf wants everything),
+reads new packets under the bus lock, passing over its own (sender id)
+without copying them, drops runt and oversized frames and frames for other MACs (unless bpf wants everything),
 and enqueues the rest on the interface's PktQueue; the queue's softint runs
 ether_input with the kernel lock held. transmit() runs with the kernel lock
 held and takes the bus lock only to copy the frame in (bounded: the bus
@@ -113,12 +113,13 @@ class ShmifIf(Ifnet):
                 if stop.is_set():
                     return
                 try:
-                    pkts = bus.receive(reader)
+                    pkts = bus.receive(reader, skip_sender=sender)   # own frames: not even copied
                 except Exception:       # a damaged bus: skip what is there
                     reader.resync()
                     pkts = ()
                 if not pkts:
-                    bus.wait(0.5)
+                    if not reader.more:
+                        bus.wait(0.5)
                     continue
                 mac = self.lladdr
                 promisc = self.promisc

@@ -6,7 +6,7 @@ its first MiB shared, and offers what the shmif interface needs:
     bus = ShmifBus(path, console=print_to_console)
     bus.send([frame, ...], sec, usec, sender)   # under the bus lock, then a wake-up write
     rd = bus.reader()                            # a cursor at the newest packet
-    bus.receive(rd) -> [(len, sec, usec, sender, frame), ...]   # what is new
+    bus.receive(rd, skip_sender=own_id) -> [(len, sec, usec, sender, frame), ...]   # what is new
     bus.wait(timeout)                            # until some writer's wake-up write
     bus.close()
 
@@ -157,21 +157,15 @@ class ShmifBus:
         finally:
             self.unlock()
 
-    def receive(self, reader, limit=256):
-        """Up to `limit` new packets for this reader, oldest first."""
-        out = []
+    def receive(self, reader, limit=256, skip_sender=None):
+        """Up to `limit` new packets for this reader, oldest first, under one lock hold;
+        those of skip_sender (the interface's own) are passed over uncopied
+        (reader.more: the limit stopped it with packets left)."""
         self.lock()
         try:
-            for _ in range(limit):
-                p = reader.next()
-                if p is None:
-                    if not reader.pending():
-                        break
-                    continue
-                out.append(p)
+            return reader.take(limit, skip_sender)
         finally:
             self.unlock()
-        return out
 
     def wait(self, timeout):
         """Block until a wake-up write (or timeout seconds); True if woken."""
