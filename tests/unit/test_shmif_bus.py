@@ -270,6 +270,31 @@ def test_waker_writes_at_once_after_a_quiet_spell_and_once_an_interval_in_a_burs
     assert len(writes) == 4 and w.writes == 4
 
 
+def test_waker_writes_at_once_for_a_frame_that_answers_what_was_heard():
+    """A ping, or a request and its answer: a frame sent after frames were heard from
+    the bus is never made to wait for the burst interval."""
+    ft = FakeTime()
+    writes = []
+    w = Waker(lambda: writes.append(ft.t), interval=0.001, clock=ft.clock, sleep=ft.sleep)
+    for i in range(10):
+        w.sent()
+        assert len(writes) == i + 1 and not w.owed and not w.kick.is_set()
+        ft.t += 0.0003                          # within the interval: the answer comes back
+        w.heard()
+    ft.t += 0.01
+    w.sent()
+    ft.t += 0.00005
+    w.sent()                                    # a burst starts: owed, kicked
+    assert len(writes) == 11 and w.owed and w.kick.is_set()
+    w.heard()
+    w.sent()                                    # an answer mid-burst: written now, nothing owed
+    assert len(writes) == 12 and not w.owed
+    w.sent()                                    # heard once, answered once: back to owing
+    assert len(writes) == 12 and w.owed
+    assert w.tick() is True and len(writes) == 13
+    assert w.tick() is False and len(writes) == 13
+
+
 def test_waker_thread_follows_the_last_frame_of_a_burst_with_a_write():
     writes = []
     w = Waker(lambda: writes.append(1), interval=0.002)

@@ -12,8 +12,9 @@ and enqueues the rest on the interface's PktQueue; the queue's softint runs
 ether_input with the kernel lock held. transmit() runs with the kernel lock
 held and takes the bus lock only to copy the frame in (bounded: the bus
 layer breaks a lock whose holder died). Wake-up writes are coalesced by the
-bus layer's Waker: at once for a frame after a quiet spell; during a burst
-its host thread writes once per interval, without the kernel lock.
+bus layer's Waker: at once for a frame after a quiet spell or one that
+answers frames heard (the receive thread tells it); during a burst its host
+thread writes once per interval, without the kernel lock.
 """
 import struct
 import threading
@@ -133,6 +134,7 @@ class ShmifIf(Ifnet):
                         continue
                     batch.append(bytes(frame))
                 if batch:
+                    self.waker.heard()          # what this interface sends next answers it
                     q.enqueue_many(batch)      # one lock hold and one softint schedule per read
         finally:
             bus.close()

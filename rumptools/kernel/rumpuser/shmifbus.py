@@ -23,13 +23,15 @@ Wake-ups: after sending, the writer pwrite()s the value 3 over the version
 word -- a real write, so every other attached interface's inotify watch
 (IN_MODIFY) fires; stores through the mapping would not.
 
-Coalescing (Waker): a sender's first frame after a quiet spell is followed
-by its wake-up write at once (latency); frames that follow within
-COALESCE seconds only mark a write as owed, and one host thread pays the
-debt once per COALESCE seconds for as long as the burst lasts, then sleeps
-until the next burst. So a burst costs the sender no thread switch per
-frame and the readers one wake-up per interval, never none: the last frame
-of a burst is followed by a write within COALESCE seconds.
+Coalescing (Waker): a frame is followed by its wake-up write at once when
+the sender has heard from the bus since its last write (an answer: a ping,
+a request and its reply are latency, not bulk) or when COALESCE seconds
+have passed since its last write (a quiet spell); other frames -- a burst --
+only mark a write as owed, and one host thread pays the debt once per
+COALESCE seconds for as long as the burst lasts, then sleeps until the next
+burst. So a burst costs the sender no thread switch per frame and the
+readers one wake-up per interval, never none: the last frame of a burst is
+followed by a write within COALESCE seconds.
 
 A file whose magic is neither 0 nor the bus magic is refused with
 "bus is not magical" (ENOEXEC) before anything is written to it, grown or
@@ -49,7 +51,7 @@ from rumptools.kernel.rumpuser import _hostops
 
 _WAKEUP = struct.pack("=I", shmif.VERSION)
 LOCK_TIMEOUT = 2.0
-COALESCE = 0.0005       # seconds: wake-up writes closer together than this are merged
+COALESCE = 0.0005       # seconds: during a burst, one wake-up write per this interval
 
 
 class BusError(OSError):
@@ -215,16 +217,25 @@ class Waker:
         self.lock = threading.Lock()
         self.kick = threading.Event()
         self.last = -interval - 1.0     # time of the last write
+        self.answering = False          # frames were heard since the last write
         self.owed = False               # frames went out since the last write
         self.burst = False              # the thread is paying writes off (no kick needed)
         self.writes = 0
 
+    def heard(self):
+        """The interface received frames from others (its receive thread says so): the
+        next frame it sends answers them and is written at once."""
+        self.answering = True
+
     def sent(self):
-        """A frame went onto the bus (wake=False): write now after a quiet spell, else owe it."""
+        """A frame went onto the bus (wake=False): write now if it answers what was heard
+        or ends a quiet spell, else owe the write."""
         now = self.clock()
         with self.lock:
-            if now - self.last > self.interval and not self.burst:
+            if self.answering or (now - self.last > self.interval and not self.burst):
                 self.last = now
+                self.answering = False
+                self.owed = False       # this write covers every frame sent so far
                 inline = True
             else:
                 inline = False
