@@ -165,14 +165,16 @@ class Ring:
         return advance(off, self.hdrsize + n)
 
     def _advancefirst(self, off, n):
-        first = self.first
-        for _ in range(DATASIZE // self.hdrsize + 2):
-            if not (off <= first + self.hdrsize and off + n > first):
+        u32, buf, hdrsize = self._u32, self.buf, self.hdrsize
+        first = start = u32.unpack_from(buf, OFF_FIRST)[0]
+        for _ in range(DATASIZE // hdrsize + 2):
+            if not (off <= first + hdrsize and off + n > first):
                 break
             first = self.nextpktoff(first)
         else:
             raise BusCorrupt("first packet offset does not move on")
-        self.first = first
+        if first != start:
+            u32.pack_into(buf, OFF_FIRST, first)
 
     def write(self, off, data):
         """Write data at off (wrapping), moving `first` past packets whose
@@ -183,9 +185,10 @@ class Ring:
         chunk = min(n, DATASIZE - off)
         filled = off + chunk == DATASIZE
         self._advancefirst(off, chunk + (1 if filled else 0))
-        self.data[off:off + chunk] = data[:chunk]
         if chunk == n:
-            return (off + chunk) % DATASIZE, filled
+            self.data[off:off + n] = data
+            return (off + n) % DATASIZE, filled
+        self.data[off:off + chunk] = data[:chunk]
         rest = n - chunk
         self._advancefirst(0, rest)
         self.data[:rest] = data[chunk:]
@@ -204,7 +207,8 @@ class Ring:
     def append(self, frame, sec, usec, sender):
         """Put one frame on the bus (the caller holds the lock), as
         shmif_start does: last moves to the next packet, the header and
-        frame are written there, and the generation grows if the ring wrapped.
+        frame are written there (one write; shmif_start makes two, to the
+        same effect), and the generation grows if the ring wrapped.
         A damaged ring is restarted empty first."""
         if not self.sane():
             self.repair()
@@ -215,11 +219,13 @@ class Ring:
             return self._append(frame, sec, usec, sender)
 
     def _append(self, frame, sec, usec, sender):
-        last = self.nextpktoff(self.last)
-        self.last = last
-        off, w1 = self.write(last, self.pack_pkthdr(len(frame), sec, usec, sender))
-        off, w2 = self.write(off, frame)
-        if w1 or w2:
+        last = self.nextpktoff(self._u32.unpack_from(self.buf, OFF_LAST)[0])
+        self._u32.pack_into(self.buf, OFF_LAST, last)
+        # header and frame in one write: moving `first` over the whole span at once
+        # is the same as over the header's and then the frame's (first lies ahead of
+        # the writer, and each check moves it past whatever starts in its span)
+        _off, wrapped = self.write(last, self.pack_pkthdr(len(frame), sec, usec, sender) + frame)
+        if wrapped:
             self.gen = self.gen + 1
         return last
 

@@ -240,3 +240,37 @@ def test_take_counts_skipped_frames_against_its_limit():
     assert ring.skip(shmif.DATASIZE - 10, 30) == (20, True) and ring.skip(0, 30) == (30, False)
     with pytest.raises(shmif.BusCorrupt):
         ring.skip(0, shmif.DATASIZE)
+
+
+def test_one_write_append_matches_shmif_starts_two_writes():
+    """append() writes header and frame at once; NetBSD's shmif_start writes the header,
+    then the frame. Over many generations, with every way of meeting the end of the ring,
+    the bus bytes and its first/last/gen come out the same."""
+    ours, theirs = new_ring(), new_ring()
+    rnd = random.Random(5)
+    seq = 0
+    while ours.gen < 12:
+        n = rnd.choice((14, 60, 1514, rnd.randrange(14, 1515)))
+        f = frame(seq, n)
+        ours.append(f, seq, 2, 3)
+        last = theirs.nextpktoff(theirs.last)             # shmif_start, step by step
+        theirs.last = last
+        off, w1 = theirs.write(last, theirs.pack_pkthdr(n, seq, 2, 3))
+        _off, w2 = theirs.write(off, f)
+        if w1 or w2:
+            theirs.gen = theirs.gen + 1
+        seq += 1
+        if seq % 97 == 0:                                  # land exactly on the end sometimes
+            room = shmif.DATASIZE - ours.nextpktoff(ours.last)
+            if 24 + 14 <= room <= 24 + 1514:
+                f = frame(seq, room - 24)
+                ours.append(f, 0, 0, 3)
+                last = theirs.nextpktoff(theirs.last)
+                theirs.last = last
+                off, w1 = theirs.write(last, theirs.pack_pkthdr(len(f), 0, 0, 3))
+                _off, w2 = theirs.write(off, f)
+                if w1 or w2:
+                    theirs.gen = theirs.gen + 1
+                seq += 1
+        assert (ours.first, ours.last, ours.gen) == (theirs.first, theirs.last, theirs.gen)
+    assert bytes(ours.buf) == bytes(theirs.buf)
