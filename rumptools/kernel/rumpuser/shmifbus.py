@@ -204,10 +204,13 @@ class Waker:
         w = Waker(bus.wakeup)
         start a host thread running w.run(stop)
         w.sent()                # after each bus.send(..., wake=False)
+        w.heard()               # the receive thread took frames of others off the bus
 
     Locking rule: sent() and the thread share only the flags owed and burst,
     under Waker.lock (a leaf lock, held for no I/O); the write itself is made
-    without it. clock and sleep are injectable for tests."""
+    without it. heard() sets `answering` without the lock: a race with sent()
+    costs one write made at once or one left to the thread, never a frame
+    without a write. clock and sleep are injectable for tests."""
 
     def __init__(self, write, interval=COALESCE, clock=time.monotonic, sleep=time.sleep):
         self.write = write
