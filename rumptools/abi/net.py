@@ -46,6 +46,8 @@ IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_MULTICAST_LOOP, IP_PORTRANGE = 9, 10, 11, 
 IP_RECVIF, IP_RECVTTL, IP_MINTTL = 20, 23, 24
 MSG_OOB, MSG_PEEK, MSG_DONTROUTE, MSG_EOR, MSG_TRUNC = 0x1, 0x2, 0x4, 0x8, 0x10
 MSG_CTRUNC, MSG_WAITALL, MSG_DONTWAIT, MSG_NOSIGNAL = 0x20, 0x40, 0x80, 0x400
+MSG_WAITFORONE = 0x2000           # recvmmsg: wait for the first datagram only
+MMSG_MAX = 1024                   # datagrams one sendmmsg/recvmmsg handles at most (vlen is cut)
 SHUT_RD, SHUT_WR, SHUT_RDWR = 0, 1, 2
 
 # interface flags (if.h) and their names in bit order (ifconfig's snprintb)

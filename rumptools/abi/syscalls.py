@@ -130,6 +130,15 @@ TABLE = (
     _S(27, "recvmsg", "recvmsg", "fd:fd nbyte:size controllen:size flags:flags",
        "data:outbuf(nbyte) addr:?sockaddr control:value flags:flags", SLEEPS,
        "receive data, sender, control data (a list of (level, type, bytes)) and MSG_* flags"),
+    _S(476, "sendmmsg", "sendmmsg", "fd:fd msgs:value flags:flags", "lens:value", SLEEPS,
+       "send several datagrams, each (buffers, addr or None, control or None), in one call; returns "
+       "the byte count of each one sent (fewer than given when one fails after the first: its error "
+       "is the socket's next)"),
+    _S(475, "recvmmsg", "recvmmsg", "fd:fd sizes:sizes controllen:size flags:flags timeout:?int64",
+       "msgs:value", SLEEPS,
+       "receive up to one datagram per size given, each as (data, addr, control, MSG_* flags); "
+       "MSG_WAITFORONE waits for the first only; timeout in nanoseconds (None: none), looked at "
+       "after each datagram"),
     _S(32, "getsockname", "getsockname", "fd:fd", "addr:sockaddr", False, "a socket's local address"),
     _S(31, "getpeername", "getpeername", "fd:fd", "addr:sockaddr", False, "a socket's peer address"),
     _S(105, "setsockopt", "setsockopt", "fd:fd level:int name:int value:value", "", False,

@@ -138,6 +138,16 @@ class Ring:
         rest = n - chunk
         return out + bytes(self.data[:rest]), rest, wrap
 
+    def skip(self, off, n):
+        """Pass over n bytes at off without reading them, as read() would:
+        -> (offset after them, whether the end of the ring was reached)."""
+        if n >= _MAXLEN or off > DATASIZE:
+            raise BusCorrupt("skip of %d bytes at 0x%x" % (n, off))
+        end = off + n
+        if end < DATASIZE:
+            return end, False
+        return end - DATASIZE, True
+
     def pktlen(self, off):
         """Length field of the packet header at off (wrapping)."""
         if off > DATASIZE:
@@ -155,14 +165,16 @@ class Ring:
         return advance(off, self.hdrsize + n)
 
     def _advancefirst(self, off, n):
-        first = self.first
-        for _ in range(DATASIZE // self.hdrsize + 2):
-            if not (off <= first + self.hdrsize and off + n > first):
+        u32, buf, hdrsize = self._u32, self.buf, self.hdrsize
+        first = start = u32.unpack_from(buf, OFF_FIRST)[0]
+        for _ in range(DATASIZE // hdrsize + 2):
+            if not (off <= first + hdrsize and off + n > first):
                 break
             first = self.nextpktoff(first)
         else:
             raise BusCorrupt("first packet offset does not move on")
-        self.first = first
+        if first != start:
+            u32.pack_into(buf, OFF_FIRST, first)
 
     def write(self, off, data):
         """Write data at off (wrapping), moving `first` past packets whose
@@ -173,9 +185,10 @@ class Ring:
         chunk = min(n, DATASIZE - off)
         filled = off + chunk == DATASIZE
         self._advancefirst(off, chunk + (1 if filled else 0))
-        self.data[off:off + chunk] = data[:chunk]
         if chunk == n:
-            return (off + chunk) % DATASIZE, filled
+            self.data[off:off + n] = data
+            return (off + n) % DATASIZE, filled
+        self.data[off:off + chunk] = data[:chunk]
         rest = n - chunk
         self._advancefirst(0, rest)
         self.data[:rest] = data[chunk:]
@@ -194,7 +207,8 @@ class Ring:
     def append(self, frame, sec, usec, sender):
         """Put one frame on the bus (the caller holds the lock), as
         shmif_start does: last moves to the next packet, the header and
-        frame are written there, and the generation grows if the ring wrapped.
+        frame are written there (one write; shmif_start makes two, to the
+        same effect), and the generation grows if the ring wrapped.
         A damaged ring is restarted empty first."""
         if not self.sane():
             self.repair()
@@ -205,11 +219,13 @@ class Ring:
             return self._append(frame, sec, usec, sender)
 
     def _append(self, frame, sec, usec, sender):
-        last = self.nextpktoff(self.last)
-        self.last = last
-        off, w1 = self.write(last, self.pack_pkthdr(len(frame), sec, usec, sender))
-        off, w2 = self.write(off, frame)
-        if w1 or w2:
+        last = self.nextpktoff(self._u32.unpack_from(self.buf, OFF_LAST)[0])
+        self._u32.pack_into(self.buf, OFF_LAST, last)
+        # header and frame in one write: moving `first` over the whole span at once
+        # is the same as over the header's and then the frame's (first lies ahead of
+        # the writer, and each check moves it past whatever starts in its span)
+        _off, wrapped = self.write(last, self.pack_pkthdr(len(frame), sec, usec, sender) + frame)
+        if wrapped:
             self.gen = self.gen + 1
         return last
 
@@ -225,6 +241,7 @@ class Reader:
         self.devgen = ring.gen
         self.overruns = 0           # times the writers lapped this reader
         self.corrupt = 0            # damaged headers skipped
+        self.more = False           # take() stopped at its limit with packets left
 
     def pending(self):
         r = self.ring
@@ -232,14 +249,13 @@ class Reader:
             return False
         return not (self.devgen == r.gen and r.nextpktoff(r.last) == self.nextpkt)
 
-    def _stillvalid(self):
-        r = self.ring
-        gendiff = (r.gen - self.devgen) & 0xffffffffffffffff
+    def _stillvalid(self, gen, first, lastoff):
+        """The cursor still points at a packet the writers have not overwritten
+        (shmif_rcv's stillvalid_p); lastoff is nextpktoff(last)."""
+        gendiff = (gen - self.devgen) & 0xffffffffffffffff
         devoff = self.nextpkt
-        lastoff = r.nextpktoff(r.last)
         if gendiff > 1:
             return False
-        first = r.first
         if first >= lastoff:
             lastoff += DATASIZE
             if gendiff == 0:
@@ -258,31 +274,59 @@ class Reader:
         except BusCorrupt:
             self.nextpkt = 0
 
-    def next(self):
-        """The next packet as (length, sec, usec, sender, frame), or None when
-        there is nothing new.  The caller holds the bus lock."""
-        if not self.pending():
-            return None
+    def take(self, limit, skip_sender=None):
+        """Up to `limit` new packets, oldest first, as (length, sec, usec, sender,
+        frame); the caller holds the bus lock.  Packets whose sender is
+        skip_sender (an interface's own) are passed over without copying their
+        frames, but count against the limit.  Afterwards `more` says whether
+        the limit stopped the walk with packets still to come.  Damage ends
+        the walk: the reader resynchronises at the newest packet."""
         r = self.ring
+        self.more = False
+        out = []
+        if not r.sane():
+            return out
+        # the header cannot change while the lock is held: read it once per walk
+        gen, first, last = r.gen, r.first, r.last
         try:
-            if self._stillvalid():
-                nextpkt = self.nextpkt
-            else:
-                self.overruns += 1
-                nextpkt = r.first
-                if nextpkt >= DATASIZE:
-                    nextpkt = 0
-                self.devgen = r.gen - 1 if r.first > r.last else r.gen
-            raw, nextpkt, w1 = r.read(nextpkt, r.hdrsize)
-            length, sec, usec, sender = r.unpack_pkthdr(raw)
-            frame, nextpkt, w2 = r.read(nextpkt, length)
+            lastoff = r.nextpktoff(last)
         except BusCorrupt:
             self.resync()
-            return None
-        self.nextpkt = nextpkt
-        if w1 or w2:
-            self.devgen += 1
-        return length, sec, usec, sender, frame
+            return out
+        hdrsize, read, unpack = r.hdrsize, r.read, r.unpack_pkthdr
+        for _ in range(limit):
+            if self.devgen == gen and lastoff == self.nextpkt:
+                return out
+            try:
+                if self._stillvalid(gen, first, lastoff):
+                    nextpkt = self.nextpkt
+                else:
+                    self.overruns += 1
+                    nextpkt = first if first < DATASIZE else 0
+                    self.devgen = gen - 1 if first > last else gen
+                raw, nextpkt, w1 = read(nextpkt, hdrsize)
+                length, sec, usec, sender = unpack(raw)
+                if sender == skip_sender and skip_sender is not None:
+                    frame = None
+                    nextpkt, w2 = r.skip(nextpkt, length)
+                else:
+                    frame, nextpkt, w2 = read(nextpkt, length)
+            except BusCorrupt:
+                self.resync()
+                return out
+            self.nextpkt = nextpkt
+            if w1 or w2:
+                self.devgen += 1
+            if frame is not None:
+                out.append((length, sec, usec, sender, frame))
+        self.more = not (self.devgen == gen and lastoff == self.nextpkt)
+        return out
+
+    def next(self):
+        """The next packet as (length, sec, usec, sender, frame), or None when
+        there is nothing new (or damage was skipped).  The caller holds the bus lock."""
+        got = self.take(1)
+        return got[0] if got else None
 
 
 def walk(ring):

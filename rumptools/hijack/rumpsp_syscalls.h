@@ -140,6 +140,8 @@
 #define RUMPSP_SYS_symlinkat 470
 #define RUMPSP_SYS_unlinkat 471
 #define RUMPSP_SYS_futimens 472
+#define RUMPSP_SYS_recvmmsg 475
+#define RUMPSP_SYS_sendmmsg 476
 
 /* NetBSD constants the calls take */
 #define RUMPSP_AT_FDCWD (-100)
@@ -389,7 +391,7 @@
 
 #define RUMPSP_MAXARGS 5
 #define RUMPSP_MAXRESULTS 4
-#define RUMPSP_NSYSCALLS 81
+#define RUMPSP_NSYSCALLS 83
 
 struct rumpsp_param {
 	uint8_t type;		/* RUMPSP_T_* */
@@ -651,6 +653,12 @@ static const struct rumpsp_syscall rumpsp_syscalls[RUMPSP_NSYSCALLS]
 	{472, "futimens", "futimens", 3, 0, 0,
 	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_INT64, 1, -1}, {RUMPSP_T_INT64, 1, -1}},
 	    {{0, 0, -1}}},
+	{475, "recvmmsg", "recvmmsg", 5, 1, 1,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_SIZES, 0, -1}, {RUMPSP_T_SIZE, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}, {RUMPSP_T_INT64, 1, -1}},
+	    {{RUMPSP_T_VALUE, 0, -1}}},
+	{476, "sendmmsg", "sendmmsg", 3, 1, 1,
+	    {{RUMPSP_T_FD, 0, -1}, {RUMPSP_T_VALUE, 0, -1}, {RUMPSP_T_FLAGS, 0, -1}},
+	    {{RUMPSP_T_VALUE, 0, -1}}},
 };
 
 #endif /* RUMPSP_SYSCALLS_H */

@@ -371,3 +371,39 @@ def test_netstat_lists_udp_sockets(two):
                                                                % ("10.1.1.1.%d" % port)]
     finally:
         c.disconnect()
+
+
+def test_sendmmsg_and_recvmmsg_through_the_client_library(two):
+    """A batch each way over the wire: the messages' nested values, partial results and
+    the deferred error arrive as the kernel made them."""
+    from rumptools.abi import errnos
+    from rumptools.abi import net as N
+    from rumptools.abi.errnos import RumpError
+    from rumptools.sp import client as spclient
+    from rumptools.sp import url
+    a, b, _bus = two
+    ca = spclient.Client(url.parse(a.url)).connect()
+    cb = spclient.Client(url.parse(b.url)).connect()
+    try:
+        r = cb.socket(N.AF_INET, N.SOCK_DGRAM, 0)
+        cb.bind(r, (N.AF_INET, "0.0.0.0", 7300))
+        cb.setsockopt(r, N.SOL_SOCKET, N.SO_RCVTIMEO, 5000000)
+        s = ca.socket(N.AF_INET, N.SOCK_DGRAM, 0)
+        ca.sock_connect(s, (N.AF_INET, "10.1.1.2", 7300))
+        assert ca.sendto(s, b"arp", 0, None) == 3       # resolve first: ARP holds one packet only
+        assert cb.recvfrom(r, 10, 0)[0] == b"arp"
+        msgs = [((b"%04d" % i, b"." * 1000), None, None) for i in range(40)]
+        msgs[30] = ((b"x" * 10000,), None, None)        # over the send buffer: EMSGSIZE after 30
+        assert ca.sendmmsg(s, msgs, 0) == (1004,) * 30
+        with pytest.raises(RumpError) as e:
+            ca.sendto(s, b"next", 0, None)
+        assert e.value.errno == errnos.EMSGSIZE
+        got = []
+        deadline = time.monotonic() + 20
+        while len(got) < 30 and time.monotonic() < deadline:
+            got += cb.recvmmsg(r, (2000,) * 64, 64, N.MSG_WAITFORONE, None)
+        assert [m[0][:4] for m in got] == [b"%04d" % i for i in range(30)]
+        assert all(len(m[0]) == 1004 and m[1][1] == "10.1.1.1" and m[2] == () and m[3] == 0 for m in got)
+    finally:
+        ca.disconnect()
+        cb.disconnect()

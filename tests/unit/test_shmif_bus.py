@@ -14,7 +14,7 @@ import pytest
 
 from rumptools.formats import shmif
 from rumptools.kernel.rumpuser import _hostops
-from rumptools.kernel.rumpuser.shmifbus import BusError, ShmifBus
+from rumptools.kernel.rumpuser.shmifbus import BusError, ShmifBus, Waker
 
 
 @pytest.fixture
@@ -232,3 +232,101 @@ def test_writer_killed_holding_the_lock(buspath):
     finally:
         a.close()
         b.close()
+
+
+class FakeTime:
+    def __init__(self):
+        self.t = 100.0
+
+    def clock(self):
+        return self.t
+
+    def sleep(self, d):
+        self.t += d
+
+
+def test_waker_writes_at_once_after_a_quiet_spell_and_once_an_interval_in_a_burst():
+    ft = FakeTime()
+    writes = []
+    w = Waker(lambda: writes.append(ft.t), interval=0.001, clock=ft.clock, sleep=ft.sleep)
+    w.sent()                                    # quiet: the frame's write is made inline
+    assert writes == [100.0] and not w.kick.is_set()
+    for _ in range(50):                         # a burst: owed, the thread kicked once
+        ft.t += 0.0001
+        w.sent()
+        assert w.kick.is_set() and len(writes) == 1
+    assert w.tick() is True                     # the thread writes once for all 50
+    assert len(writes) == 2 and writes[1] >= 100.001
+    ft.t += 0.0002
+    w.sent()                                    # mid-burst: owed, no kick (the thread is on it)
+    w.kick.clear()
+    w.sent()
+    assert not w.kick.is_set() and len(writes) == 2
+    assert w.tick() is True and len(writes) == 3
+    assert w.tick() is False                    # nothing owed: the burst is over
+    assert len(writes) == 3 and not w.burst
+    ft.t += 1.0
+    w.sent()                                    # quiet again: inline
+    assert len(writes) == 4 and w.writes == 4
+
+
+def test_waker_writes_at_once_for_a_frame_that_answers_what_was_heard():
+    """A ping, or a request and its answer: a frame sent after frames were heard from
+    the bus is never made to wait for the burst interval."""
+    ft = FakeTime()
+    writes = []
+    w = Waker(lambda: writes.append(ft.t), interval=0.001, clock=ft.clock, sleep=ft.sleep)
+    for i in range(10):
+        w.sent()
+        assert len(writes) == i + 1 and not w.owed and not w.kick.is_set()
+        ft.t += 0.0003                          # within the interval: the answer comes back
+        w.heard()
+    ft.t += 0.01
+    w.sent()
+    ft.t += 0.00005
+    w.sent()                                    # a burst starts: owed, kicked
+    assert len(writes) == 11 and w.owed and w.kick.is_set()
+    w.heard()
+    w.sent()                                    # an answer mid-burst: written now, nothing owed
+    assert len(writes) == 12 and not w.owed
+    w.sent()                                    # heard once, answered once: back to owing
+    assert len(writes) == 12 and w.owed
+    assert w.tick() is True and len(writes) == 13
+    assert w.tick() is False and len(writes) == 13
+
+
+def test_waker_thread_follows_the_last_frame_of_a_burst_with_a_write():
+    writes = []
+    w = Waker(lambda: writes.append(1), interval=0.002)
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        for _ in range(200):
+            w.sent()
+        deadline = time.monotonic() + 10
+        while (w.owed or w.burst) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not w.owed and not w.burst       # nothing left unwritten
+        assert 1 <= len(writes) <= 200
+    finally:
+        stop.set()
+        t.join(5)
+    assert not t.is_alive()
+
+
+def test_waker_thread_ends_when_the_bus_is_gone(buspath):
+    bus = open_bus(buspath)
+    ft = FakeTime()
+    w = Waker(bus.wakeup, interval=0.001, clock=ft.clock, sleep=ft.sleep)
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        w.sent()                                # inline, on the open bus
+        bus.close()
+        w.sent()                                # owed: the thread's write fails on the closed bus
+        t.join(5)
+        assert not t.is_alive() and w.writes == 2
+    finally:
+        stop.set()

@@ -194,3 +194,83 @@ def test_exact_end_of_ring_boundaries(tail):
     assert got == list(range(seq)) and rd.overruns == 0
     walked = [seq_of(f) for _, _, _, _, _, f in shmif.walk(ring)]
     assert walked == list(range(seq - len(walked), seq)) and len(walked) >= seq - 3
+
+
+@pytest.mark.parametrize("lapped", [False, True])
+def test_take_passes_over_own_frames_and_agrees_with_a_reader_that_copies_all(lapped):
+    """Two readers side by side over several generations (and, lapped, with the writers
+    overrunning both): one takes everything, the other passes over sender 5's frames
+    uncopied. They see the same others' frames and stay at the same place on the bus."""
+    ring = new_ring()
+    everything, others = shmif.Reader(ring), shmif.Reader(ring)
+    rnd = random.Random(11)
+    seq = 0
+    all_got, others_got = [], []
+    while ring.gen < 6:
+        for _ in range(rnd.randrange(1500, 3000) if lapped else rnd.randrange(1, 60)):
+            sender = 5 if rnd.random() < 0.6 else 7
+            ring.append(frame(seq, rnd.randrange(14, 1515)), 0, 0, sender)
+            seq += 1
+        for rd, sink, skip in ((everything, all_got, None), (others, others_got, 5)):
+            for _ in range(1000):
+                got = rd.take(rnd.randrange(1, 64), skip)
+                sink += [(p[3], seq_of(p[4])) for p in got if p[0]]
+                if not got and not rd.more:
+                    break
+            assert not rd.more and not rd.pending()
+        assert (others.nextpkt, others.devgen) == (everything.nextpkt, everything.devgen)
+    assert others_got == [p for p in all_got if p[0] != 5]
+    assert all(s == 7 for s, _ in others_got) and len(others_got) > 20
+    assert everything.overruns == others.overruns and (everything.overruns > 0) == lapped
+    if not lapped:
+        assert [q for _, q in all_got] == list(range(seq))
+
+
+def test_take_counts_skipped_frames_against_its_limit():
+    ring = new_ring()
+    rd = shmif.Reader(ring)
+    assert [p[0] for p in rd.take(10)] == [0]   # the empty bus's phantom packet
+    for seq in range(10):
+        ring.append(frame(seq, 60), 0, 0, 5 if seq < 8 else 7)
+    got = rd.take(4, 5)                         # four of ours passed over: nothing, more to come
+    assert got == [] and rd.more
+    got = rd.take(10, 5)
+    assert [seq_of(p[4]) for p in got] == [8, 9] and not rd.more
+    assert rd.take(10, 5) == [] and not rd.more
+    assert ring.skip(shmif.DATASIZE - 10, 30) == (20, True) and ring.skip(0, 30) == (30, False)
+    with pytest.raises(shmif.BusCorrupt):
+        ring.skip(0, shmif.DATASIZE)
+
+
+def test_one_write_append_matches_shmif_starts_two_writes():
+    """append() writes header and frame at once; NetBSD's shmif_start writes the header,
+    then the frame. Over many generations, with every way of meeting the end of the ring,
+    the bus bytes and its first/last/gen come out the same."""
+    ours, theirs = new_ring(), new_ring()
+    rnd = random.Random(5)
+    seq = 0
+    while ours.gen < 12:
+        n = rnd.choice((14, 60, 1514, rnd.randrange(14, 1515)))
+        f = frame(seq, n)
+        ours.append(f, seq, 2, 3)
+        last = theirs.nextpktoff(theirs.last)             # shmif_start, step by step
+        theirs.last = last
+        off, w1 = theirs.write(last, theirs.pack_pkthdr(n, seq, 2, 3))
+        _off, w2 = theirs.write(off, f)
+        if w1 or w2:
+            theirs.gen = theirs.gen + 1
+        seq += 1
+        if seq % 97 == 0:                                  # land exactly on the end sometimes
+            room = shmif.DATASIZE - ours.nextpktoff(ours.last)
+            if 24 + 14 <= room <= 24 + 1514:
+                f = frame(seq, room - 24)
+                ours.append(f, 0, 0, 3)
+                last = theirs.nextpktoff(theirs.last)
+                theirs.last = last
+                off, w1 = theirs.write(last, theirs.pack_pkthdr(len(f), 0, 0, 3))
+                _off, w2 = theirs.write(off, f)
+                if w1 or w2:
+                    theirs.gen = theirs.gen + 1
+                seq += 1
+        assert (ours.first, ours.last, ours.gen) == (theirs.first, theirs.last, theirs.gen)
+    assert bytes(ours.buf) == bytes(theirs.buf)

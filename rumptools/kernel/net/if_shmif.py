@@ -6,18 +6,18 @@ thread; `-linkstr` detaches; init without a bus is ENXIO. The MAC is b2:a0
 plus 4 random bytes, the sender id a separate random 64-bit number.
 
 Threads: the receive thread is a host thread. It waits for wake-up writes,
-reads new packets under the bus lock, drops its own (sender id), runt and
-oversized frames and frames for other MACs (unless bpf wants everything),
+reads new packets under the bus lock, passing over its own (sender id)
+without copying them, drops runt and oversized frames and frames for other MACs (unless bpf wants everything),
 and enqueues the rest on the interface's PktQueue; the queue's softint runs
 ether_input with the kernel lock held. transmit() runs with the kernel lock
 held and takes the bus lock only to copy the frame in (bounded: the bus
-layer breaks a lock whose holder died). The wake-up write follows at once
-for a frame after a quiet spell; during a burst a second host thread does
-it, once for many frames, without the kernel lock.
+layer breaks a lock whose holder died). Wake-up writes are coalesced by the
+bus layer's Waker: at once for a frame after a quiet spell or one that
+answers frames heard (the receive thread tells it); during a burst its host
+thread writes once per interval, without the kernel lock.
 """
 import struct
 import threading
-import time
 
 from ...abi import errnos
 from ...abi import net as N
@@ -27,7 +27,6 @@ from .ether import ether_input
 from .if_ import Cloner, Ifnet
 
 MAX_FRAME = 1518
-COALESCE = 0.0005       # seconds: wake-up writes closer together than this are merged
 MAX_LINKSTR = 1024
 
 
@@ -41,9 +40,7 @@ class ShmifIf(Ifnet):
         self.promisc = False
         self.q = PktQueue(net.kernel.softints, self._input, maxlen=1024, name=self.name)
         self._thread_stop = None
-        self._wake = threading.Event()
-        self._last_wake = 0.0
-        self._wake_pending = False
+        self.waker = None
         self.rx_filtered = 0
 
     # -- backend --------------------------------------------------------------------
@@ -59,17 +56,16 @@ class ShmifIf(Ifnet):
             raise RumpError(errnos.E2BIG)
         if not text:
             raise RumpError(errnos.EINVAL)
-        from ..rumpuser.shmifbus import ShmifBus
+        from ..rumpuser.shmifbus import ShmifBus, Waker
         try:
             self.bus = ShmifBus(text, console=self.kernel.console)
         except OSError as e:
             raise RumpError(errnos.from_host(e.errno) if e.errno else errnos.EIO) from None
         self.linkstr = text
         stop = self._thread_stop = threading.Event()
-        self._wake = threading.Event()
-        self._wake_pending = False
+        self.waker = Waker(self.bus.wakeup)
         self.kernel.host.start_thread(self._rx_loop, self.name + "-rx", self.bus, stop)
-        self.kernel.host.start_thread(self._wake_loop, self.name + "-wake", self.bus, stop, self._wake)
+        self.kernel.host.start_thread(self.waker.run, self.name + "-wake", stop)
 
     def detach_backend(self):
         if self._thread_stop is not None:
@@ -103,33 +99,11 @@ class ShmifIf(Ifnet):
             raise RumpError(errnos.ENXIO)
         t = self.kernel.host.clock.now() - self.net.boot_clock
         sec = int(t)
-        # the first frame after a quiet spell wakes the readers at once (latency); frames
-        # that follow within COALESCE seconds leave it to the wake-up thread (one write a burst)
-        now = time.monotonic()
-        direct = now - self._last_wake > COALESCE
         try:
-            bus.send((frame,), sec & 0xffffffff, int((t - sec) * 1e6), self.sender, wake=direct)
+            bus.send((frame,), sec & 0xffffffff, int((t - sec) * 1e6), self.sender, wake=False)
+            self.waker.sent()
         except (OSError, ValueError):
             raise RumpError(errnos.EIO) from None
-        if direct:
-            self._last_wake = now
-        elif not self._wake_pending:    # Event.set wakes a thread: once per wake-up write, not per frame
-            self._wake_pending = True
-            self._wake.set()
-
-    def _wake_loop(self, bus, stop, wake):
-        """Host thread: one wake-up write for however many frames went out meanwhile
-        (NetBSD's shmif_start writes once per batch too), outside the kernel lock."""
-        while not stop.is_set():
-            if not wake.wait(0.5):
-                continue
-            wake.clear()
-            self._last_wake = time.monotonic()
-            self._wake_pending = False  # frames sent from here on ask for another write
-            try:
-                bus.wakeup()
-            except (OSError, ValueError):
-                return
 
     # -- receive (host thread) --------------------------------------------------------
     def _rx_loop(self, bus, stop):
@@ -140,12 +114,13 @@ class ShmifIf(Ifnet):
                 if stop.is_set():
                     return
                 try:
-                    pkts = bus.receive(reader)
+                    pkts = bus.receive(reader, skip_sender=sender)   # own frames: not even copied
                 except Exception:       # a damaged bus: skip what is there
                     reader.resync()
                     pkts = ()
                 if not pkts:
-                    bus.wait(0.5)
+                    if not reader.more:
+                        bus.wait(0.5)
                     continue
                 mac = self.lladdr
                 promisc = self.promisc
@@ -159,6 +134,7 @@ class ShmifIf(Ifnet):
                         continue
                     batch.append(bytes(frame))
                 if batch:
+                    self.waker.heard()          # what this interface sends next answers it
                     q.enqueue_many(batch)      # one lock hold and one softint schedule per read
         finally:
             bus.close()

@@ -1,9 +1,19 @@
 """Socket system calls: socket bind connect listen accept socketpair sendto recvfrom
-sendmsg recvmsg getsockname getpeername setsockopt getsockopt shutdown.
+sendmsg recvmsg sendmmsg recvmmsg getsockname getpeername setsockopt getsockopt shutdown.
 
 Handlers register by their syscall table name (kern/syscall.py); rumpnet adds
 the set. Addresses are sockaddr values (abi/net.py); the protocol checks
 their family. Kernel lock held (sleeping calls release it while asleep).
+
+sendmmsg and recvmmsg are NetBSD's (uipc_syscalls.c): at most MMSG_MAX
+datagrams a call, one after another through the same paths as sendmsg and
+recvmsg. An error at the first datagram is the call's error; an error after
+some went through ends the call early with what was done, and is kept as the
+socket's pending error, which its next call reports (EAGAIN, "no more now",
+is not kept). recvmmsg with MSG_WAITFORONE waits for the first datagram only,
+then takes what is queued; its timeout is looked at after each datagram, so
+it ends a call that is still receiving but does not bound the wait for the
+first (NetBSD and Linux alike).
 """
 from ...abi import errnos
 from ...abi import net as N
@@ -108,19 +118,15 @@ def sys_recvfrom(lwp, fd, n, flags):
     return data, addr
 
 
-@syscalls("sendmsg")
-def sys_sendmsg(lwp, fd, buffers, control, flags, addr):
-    so = getsock(lwp, fd)
-    if any(type(b) is not bytes for b in buffers):
+def _sendmsg(so, buffers, control, flags, addr):
+    if type(buffers) is not tuple or any(type(b) is not bytes for b in buffers):
         raise RumpError(errnos.EINVAL)
     if control is not None and type(control) is not tuple:
         raise RumpError(errnos.EINVAL)
-    return (so.send(b"".join(buffers), _sockaddr(addr), control or None, flags),)
+    return so.send(b"".join(buffers), _sockaddr(addr), control or None, flags)
 
 
-@syscalls("recvmsg")
-def sys_recvmsg(lwp, fd, n, controllen, flags):
-    so = getsock(lwp, fd)
+def _recvmsg(lwp, so, n, controllen, flags):
     if n < 0 or n > MAX_DGRAM * 256 or controllen < 0:
         raise RumpError(errnos.EINVAL)
     data, addr, control, mflags = so.pr.recv(so, n, flags)
@@ -128,6 +134,68 @@ def sys_recvmsg(lwp, fd, n, controllen, flags):
     if truncated:
         mflags |= N.MSG_CTRUNC
     return data, addr, control, mflags
+
+
+def _defer(so, err):
+    """An error after part of a sendmmsg/recvmmsg went through: the socket's next call reports it."""
+    if err != errnos.EAGAIN:
+        so.error = err
+
+
+@syscalls("sendmsg")
+def sys_sendmsg(lwp, fd, buffers, control, flags, addr):
+    so = getsock(lwp, fd)
+    return (_sendmsg(so, buffers, control, flags, addr),)
+
+
+@syscalls("recvmsg")
+def sys_recvmsg(lwp, fd, n, controllen, flags):
+    return _recvmsg(lwp, getsock(lwp, fd), n, controllen, flags)
+
+
+@syscalls("sendmmsg")
+def sys_sendmmsg(lwp, fd, msgs, flags):
+    so = getsock(lwp, fd)
+    if type(msgs) is not tuple:
+        raise RumpError(errnos.EINVAL)
+    lens = []
+    for msg in msgs[:N.MMSG_MAX]:
+        try:
+            if type(msg) is not tuple or len(msg) != 3:
+                raise RumpError(errnos.EINVAL)
+            buffers, addr, control = msg
+            lens.append(_sendmsg(so, buffers, control, flags, addr))
+        except RumpError as e:
+            if not lens:
+                raise
+            _defer(so, e.errno)
+            break
+    return (tuple(lens),)
+
+
+@syscalls("recvmmsg")
+def sys_recvmmsg(lwp, fd, sizes, controllen, flags, timeout):
+    so = getsock(lwp, fd)
+    if any(type(n) is not int for n in sizes) or (timeout is not None and timeout < 0):
+        raise RumpError(errnos.EINVAL)
+    clock = lwp.proc.kernel.host.clock
+    deadline = None if timeout is None else clock.now() + timeout / 1e9
+    f = flags & ~N.MSG_WAITFORONE
+    out = []
+    for n in sizes[:N.MMSG_MAX]:
+        try:
+            got = _recvmsg(lwp, so, n, controllen, f)
+        except RumpError as e:
+            if not out:
+                raise
+            _defer(so, e.errno)
+            break
+        out.append(got)
+        if got[3] & N.MSG_OOB or (deadline is not None and clock.now() >= deadline):
+            break
+        if flags & N.MSG_WAITFORONE:
+            f |= N.MSG_DONTWAIT
+    return (tuple(out),)
 
 
 @syscalls("getsockname")

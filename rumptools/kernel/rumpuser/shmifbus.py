@@ -6,7 +6,7 @@ its first MiB shared, and offers what the shmif interface needs:
     bus = ShmifBus(path, console=print_to_console)
     bus.send([frame, ...], sec, usec, sender)   # under the bus lock, then a wake-up write
     rd = bus.reader()                            # a cursor at the newest packet
-    bus.receive(rd) -> [(len, sec, usec, sender, frame), ...]   # what is new
+    bus.receive(rd, skip_sender=own_id) -> [(len, sec, usec, sender, frame), ...]   # what is new
     bus.wait(timeout)                            # until some writer's wake-up write
     bus.close()
 
@@ -23,6 +23,16 @@ Wake-ups: after sending, the writer pwrite()s the value 3 over the version
 word -- a real write, so every other attached interface's inotify watch
 (IN_MODIFY) fires; stores through the mapping would not.
 
+Coalescing (Waker): a frame is followed by its wake-up write at once when
+the sender has heard from the bus since its last write (an answer: a ping,
+a request and its reply are latency, not bulk) or when COALESCE seconds
+have passed since its last write (a quiet spell); other frames -- a burst --
+only mark a write as owed, and one host thread pays the debt once per
+COALESCE seconds for as long as the burst lasts, then sleeps until the next
+burst. So a burst costs the sender no thread switch per frame and the
+readers one wake-up per interval, never none: the last frame of a burst is
+followed by a write within COALESCE seconds.
+
 A file whose magic is neither 0 nor the bus magic is refused with
 "bus is not magical" (ENOEXEC) before anything is written to it, grown or
 mapped writable; a bus is never shrunk.
@@ -33,6 +43,7 @@ import os
 import select
 import struct
 import sys
+import threading
 import time
 
 from rumptools.formats import shmif
@@ -40,6 +51,7 @@ from rumptools.kernel.rumpuser import _hostops
 
 _WAKEUP = struct.pack("=I", shmif.VERSION)
 LOCK_TIMEOUT = 2.0
+COALESCE = 0.0005       # seconds: during a burst, one wake-up write per this interval
 
 
 class BusError(OSError):
@@ -147,21 +159,15 @@ class ShmifBus:
         finally:
             self.unlock()
 
-    def receive(self, reader, limit=256):
-        """Up to `limit` new packets for this reader, oldest first."""
-        out = []
+    def receive(self, reader, limit=256, skip_sender=None):
+        """Up to `limit` new packets for this reader, oldest first, under one lock hold;
+        those of skip_sender (the interface's own) are passed over uncopied
+        (reader.more: the limit stopped it with packets left)."""
         self.lock()
         try:
-            for _ in range(limit):
-                p = reader.next()
-                if p is None:
-                    if not reader.pending():
-                        break
-                    continue
-                out.append(p)
+            return reader.take(limit, skip_sender)
         finally:
             self.unlock()
-        return out
 
     def wait(self, timeout):
         """Block until a wake-up write (or timeout seconds); True if woken."""
@@ -190,3 +196,88 @@ class ShmifBus:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+class Waker:
+    """Coalesced wake-up writes for one sender on a bus (see the module comment).
+
+        w = Waker(bus.wakeup)
+        start a host thread running w.run(stop)
+        w.sent()                # after each bus.send(..., wake=False)
+        w.heard()               # the receive thread took frames of others off the bus
+
+    Locking rule: sent() and the thread share only the flags owed and burst,
+    under Waker.lock (a leaf lock, held for no I/O); the write itself is made
+    without it. heard() sets `answering` without the lock: a race with sent()
+    costs one write made at once or one left to the thread, never a frame
+    without a write. clock and sleep are injectable for tests."""
+
+    def __init__(self, write, interval=COALESCE, clock=time.monotonic, sleep=time.sleep):
+        self.write = write
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+        self.lock = threading.Lock()
+        self.kick = threading.Event()
+        self.last = -interval - 1.0     # time of the last write
+        self.answering = False          # frames were heard since the last write
+        self.owed = False               # frames went out since the last write
+        self.burst = False              # the thread is paying writes off (no kick needed)
+        self.writes = 0
+
+    def heard(self):
+        """The interface received frames from others (its receive thread says so): the
+        next frame it sends answers them and is written at once."""
+        self.answering = True
+
+    def sent(self):
+        """A frame went onto the bus (wake=False): write now if it answers what was heard
+        or ends a quiet spell, else owe the write."""
+        now = self.clock()
+        with self.lock:
+            if self.answering or (now - self.last > self.interval and not self.burst):
+                self.last = now
+                self.answering = False
+                self.owed = False       # this write covers every frame sent so far
+                inline = True
+            else:
+                inline = False
+                self.owed = True
+                kick = not self.burst
+                self.burst = True
+        if inline:
+            self._write()
+        elif kick:
+            self.kick.set()             # one thread wake-up a burst, not one a frame
+
+    def _write(self):
+        self.writes += 1
+        self.write()
+
+    def tick(self):
+        """One step of the thread during a burst: sleep out the interval since the last
+        write, then write if a frame is owed one. False once the burst is over."""
+        delay = self.last + self.interval - self.clock()
+        if delay > 0:
+            self.sleep(delay)
+        with self.lock:
+            if not self.owed:
+                self.burst = False
+                return False
+            self.owed = False
+            self.last = self.clock()
+        self._write()
+        return True
+
+    def run(self, stop):
+        """The host thread: until stop is set (or a write fails, the bus being gone)."""
+        kick = self.kick
+        try:
+            while not stop.is_set():
+                if not kick.wait(0.5):
+                    continue
+                kick.clear()
+                while self.tick() and not stop.is_set():
+                    pass
+        except (OSError, ValueError):
+            return
