@@ -119,7 +119,7 @@ def sys_recvfrom(lwp, fd, n, flags):
 
 
 def _sendmsg(so, buffers, control, flags, addr):
-    if type(buffers) is not tuple or any(type(b) is not bytes for b in buffers):
+    if type(buffers) not in (tuple, list) or any(type(b) is not bytes for b in buffers):
         raise RumpError(errnos.EINVAL)
     if control is not None and type(control) is not tuple:
         raise RumpError(errnos.EINVAL)
