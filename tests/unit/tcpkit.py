@@ -97,3 +97,13 @@ class SegmentTap:
                 continue
             out.append(rec)
         return out
+
+
+def loopback_kernel(monkeypatch):
+    """Generator for a fixture: one kernel (no interfaces but lo0) with a SegmentTap as k.tap."""
+    from .kernelkit import boot
+    k = boot("rumpnet", "rumpnet_net", "rumpnet_netinet")
+    k.p = spawn(k)
+    k.tap = SegmentTap(monkeypatch, k.host.clock)
+    yield k
+    k.reboot(0)

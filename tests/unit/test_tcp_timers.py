@@ -9,19 +9,15 @@ import pytest
 from rumptools.abi import errnos
 from rumptools.abi import net as N
 
-from .kernelkit import boot, call, spawn, wait_until
-from .tcpkit import SegmentTap, in_thread, listener, stats, tcp_socket
+from .kernelkit import call, wait_until
+from .tcpkit import in_thread, listener, loopback_kernel, stats, tcp_socket
 
 SYN, ACK, FIN, RST = 0x02, 0x10, 0x01, 0x04
 
 
 @pytest.fixture
 def lo(monkeypatch):
-    k = boot("rumpnet", "rumpnet_net", "rumpnet_netinet")
-    k.p = spawn(k)
-    k.tap = SegmentTap(monkeypatch, k.host.clock)
-    yield k
-    k.reboot(0)
+    yield from loopback_kernel(monkeypatch)
 
 
 def advance(k, seconds, step=0.5):

@@ -228,6 +228,7 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
             tp.ts_recent = ts[0]
             tp.ts_recent_age = now
         stack.mss_from_peer(tp, mss)
+        tp.flags |= F_ACKNOW
         if flags & ACK:
             tp.snd_una = ack
             if (tp.snd_nxt - tp.snd_una) & M32 >= HALF:
@@ -294,12 +295,15 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
                 drop_with_reset(stack, src, dst, sport, dport, seq, ack, flags, tlen)
             return
         if state == SYN_RECEIVED and seq == tp.irs:
-            # our SYN-ACK was lost: resend it
-            tp.snd_nxt = tp.snd_una
-            tcp_output(tp)
+            if not flags & ACK:             # the SYN again: our SYN-ACK was lost, resend it
+                tp.snd_nxt = tp.snd_una
+                tcp_output(tp)
+                return
+            flags &= ~SYN                   # simultaneous open: the peer's SYN-ACK
+            seq = (seq + 1) & M32
+        else:
+            challenge_ack(tp)
             return
-        challenge_ack(tp)
-        return
     if not flags & ACK:
         return
     # trim to the window
