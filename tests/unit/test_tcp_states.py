@@ -218,3 +218,43 @@ def test_linger_zero_resets_and_sysctl_nodes(lo):
     assert call(k, k.p, "sysctl", "net.inet.tcp.keepidle", 0, None)[1] == 14400
     assert call(k, k.p, "sysctl", "net.inet.tcp.congctl.selected", 0, None)[1] == "newreno"
     assert len(call(k, k.p, "sysctl", "net.inet.tcp.stats", 0, None)[1]) == 76
+
+
+def test_icmp_unreachable_is_the_connect_error(lo):
+    from rumptools.formats.net.icmp import ICMP
+    from rumptools.formats.net.ipv4 import IPv4
+    from rumptools.kernel.netinet.tcp_output import build
+    k = lo
+    k.tap.drop = lambda rec: True                  # the SYNs vanish
+    c = tcp_socket(k)
+    t, box = in_thread(call, k, k.p, "sock_connect", c, (N.AF_INET, "127.0.0.1", 7300))
+    assert wait_until(lambda: len(k.tap.sent(flags=SYN)) == 1)
+    syn = k.tap.sent(flags=SYN)[0]
+    lb = LOCAL.to_bytes(4, "big")
+    quoted = IPv4(lb, lb, 6, build(syn[1], syn[2], syn[3], 0, SYN, 0, b"", b"", LOCAL, LOCAL), id=9).emit()
+    icmp = ICMP.error(3, 1, quoted).emit()                  # host unreachable
+    with k.lock:
+        k.slot("net").loif.looutput(N.AF_INET, IPv4(lb, lb, 1, icmp, id=10).emit())
+    assert wait_until(lambda: k.slot("inet").tcp.conns[(LOCAL, syn[1], LOCAL, 7300)].softerror ==
+                      errnos.EHOSTUNREACH)
+    advance(k, 75, step=1)
+    t.join(5)
+    assert box == {"error": errnos.EHOSTUNREACH}           # the soft error, not ETIMEDOUT
+
+
+def test_linger_with_a_time_waits_for_the_fin_to_be_acknowledged(lo):
+    k = lo
+    c, s, cport = connected(k)
+    call(k, k.p, "setsockopt", c, N.SOL_SOCKET, N.SO_LINGER, (1, 5))
+    k.tap.drop = lambda rec: rec[1] == cport and rec[5] & FIN   # our FINs are lost
+    t, box = in_thread(call, k, k.p, "close", c)
+    assert wait_until(lambda: len(k.tap.sent(sport=cport, flags=FIN)) == 1)
+    assert t.is_alive()                                  # close waits
+    advance(k, 4.5)
+    assert t.is_alive()
+    advance(k, 1)
+    t.join(5)
+    assert box == {"result": None}                       # the linger time ran out
+    k.tap.drop = lambda rec: False
+    advance(k, 6)                                        # the FIN is resent (10.5 s) and acknowledged
+    assert call(k, k.p, "recvfrom", s, 10, 0) == (b"", None)

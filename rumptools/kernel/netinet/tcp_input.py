@@ -422,7 +422,8 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
                 tp.state = state = FIN_WAIT_2
                 if so.state & CANTRCVMORE or so.closed:
                     from ..net.socket import CANTSENDMORE
-                    so.state |= CANTSENDMORE
+                    so.state = (so.state & ~ISCONNECTED) | CANTSENDMORE    # soisdisconnected
+                    so.rwakeup()
                     so.wwakeup()
                     tp.t_2msl.schedule(tp.keepcnt * tp.keepintvl)
         elif state == CLOSING:

@@ -64,6 +64,27 @@ def usrclosed(tp):
             tp.t_2msl.schedule(tp.keepcnt * tp.keepintvl)
 
 
+def linger_wait(so, tp):
+    """SO_LINGER with a time: close waits (at most so.linger seconds) until the connection is
+    disconnected -- our FIN acknowledged -- as NetBSD's soclose does."""
+    from ..kern.sleepq import curlwp
+    lwp = curlwp()
+    if lwp is None or lwp.proc.exiting:
+        return
+    stack = tp.stack
+    deadline = stack.now() + so.linger
+    for _ in range(10000):
+        if tp.dead or not so.state & ISCONNECTED:
+            return
+        left = deadline - stack.now()
+        if left <= 0:
+            return
+        try:
+            so.kernel.sleepq.tsleep(so.snd, left)
+        except RumpError:
+            return
+
+
 class TcpProtocol(InetProtocol):
     type = N.SOCK_STREAM
     protocol = N.IPPROTO_TCP
@@ -94,6 +115,8 @@ class TcpProtocol(InetProtocol):
         usrclosed(tp)
         if not tp.dead:
             tcp_output(tp)
+        if so.options & N.SO_LINGER and so.linger > 0 and not so.nonblocking():
+            linger_wait(so, tp)
 
     def tstate(self, so):
         """NetBSD's TCPS_* number of the socket's connection (netstat -a, pcblist)."""
