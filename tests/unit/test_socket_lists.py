@@ -1,13 +1,12 @@
-"""TCP rows of the pcblists (inet.tcp_pcbs, filled by TCP) and the socket lists of rump.netstat and
+"""TCP rows of the pcblists (inet.tcp_pcbs, the stack's control blocks) and the socket lists of rump.netstat and
 rump.sockstat, from records made in process: the formats of specs/net.md §12."""
 import socket
-import types
 
 from rumptools.abi import kinfo_pcb as K
 from rumptools.abi import net as N
 from rumptools.commands import netstat, sockstat
 
-from .kernelkit import boot, call, spawn
+from .kernelkit import boot, call, spawn, wait_until
 
 
 class FakeClient:
@@ -20,33 +19,46 @@ class FakeClient:
         return ("struct", self.nodes[name], 0)
 
 
-def _pcb(so, laddr, lport, faddr, fport, anon=False, **kw):
-    return types.SimpleNamespace(so=so, laddr=laddr, lport=lport, faddr=faddr, fport=fport, anon=anon, **kw)
-
-
-def test_tcp_pcblist_from_the_tcp_slot():
+def test_tcp_pcblist_of_real_connections():
+    """A listener, both ends of an established loopback connection with data queued, then the
+    closing side's TIME_WAIT control block (no socket any more) -- as kinfo_pcb records."""
     k = boot("rumpnet", "rumpnet_net", "rumpnet_netinet")
     p = spawn(k)
     try:
-        inet = k.slot("inet")
-        assert inet.tcp_pcbs == []
-        pr = types.SimpleNamespace(tstate=lambda so: so.t)
-        est = types.SimpleNamespace(pr=pr, t=4, sb=types.SimpleNamespace(cc=7), rcv_cc=0, state=0x4,
-                                    snd_sb=types.SimpleNamespace(cc=3))
-        lis = types.SimpleNamespace(pr=pr, t=1, sb=None, rcv_cc=0, state=0)
-        with k.lock:
-            inet.tcp_pcbs[:] = [_pcb(est, 0x0a010101, 65534, 0x0a010102, 80, anon=True),
-                                _pcb(lis, 0, 22, 0, 0),
-                                _pcb(None, 0x0a010101, 1000, 0x0a010102, 2000, tstate=10)]
-        rows = K.records(call(k, p, "sysctl", "net.inet.tcp.pcblist", 0, None)[1])
-        assert [(r["tstate"], r["rcvq"], r["sndq"], r["pflags"], r["protocol"], r["type"]) for r in rows] == [
-            (4, 7, 3, K.INP_ANONPORT, 6, N.SOCK_STREAM), (1, 0, 0, 0, 6, N.SOCK_STREAM),
-            (10, 0, 0, 0, 6, N.SOCK_STREAM)]
-        assert rows[0]["src"] == (N.AF_INET, "10.1.1.1", 65534) and rows[0]["dst"] == (N.AF_INET, "10.1.1.2", 80)
-        assert rows[0]["sostate"] & K.SS_ISCONNECTED and rows[0]["prstate"] == K.INP_CONNECTED
-        assert rows[1]["prstate"] == K.INP_BOUND and rows[2]["sockaddr"] == 0
+        assert k.slot("inet").tcp_pcbs == []
+        ls = call(k, p, "socket", N.AF_INET, N.SOCK_STREAM, 0)
+        call(k, p, "bind", ls, (N.AF_INET, "127.0.0.1", 7000))
+        call(k, p, "listen", ls, 5)
+        c = call(k, p, "socket", N.AF_INET, N.SOCK_STREAM, 0)
+        call(k, p, "sock_connect", c, (N.AF_INET, "127.0.0.1", 7000))
+        s, _peer = call(k, p, "accept", ls)
+        assert call(k, p, "sendto", c, b"x" * 7, 0, None) == 7
+        assert wait_until(lambda: _rows(k, p)[0]["rcvq"] == 7 or _rows(k, p)[1]["rcvq"] == 7)
+        rows = _rows(k, p)
+        cport = call(k, p, "getsockname", c)[2]
+        by_src = {r["src"]: r for r in rows}
+        assert len(rows) == 3
+        assert by_src[(N.AF_INET, "127.0.0.1", 7000)]["tstate"] in (1, 4)
+        lis = [r for r in rows if r["tstate"] == 1]
+        assert len(lis) == 1 and lis[0]["dst"] == (N.AF_INET, "0.0.0.0", 0) and lis[0]["prstate"] == K.INP_BOUND
+        client = by_src[(N.AF_INET, "127.0.0.1", cport)]
+        assert client["tstate"] == 4 and client["pflags"] & K.INP_ANONPORT
+        assert client["dst"] == (N.AF_INET, "127.0.0.1", 7000) and client["prstate"] == K.INP_CONNECTED
+        assert client["sostate"] & K.SS_ISCONNECTED
+        server = [r for r in rows if r["tstate"] == 4 and r is not client][0]
+        assert server["rcvq"] == 7 and server["protocol"] == 6 and server["type"] == N.SOCK_STREAM
+        call(k, p, "close", c)
+        assert wait_until(lambda: any(r["tstate"] == 5 for r in _rows(k, p)))       # CLOSE_WAIT
+        call(k, p, "close", s)
+        assert wait_until(lambda: any(r["tstate"] == 10 for r in _rows(k, p)))
+        tw = [r for r in _rows(k, p) if r["tstate"] == 10][0]
+        assert tw["src"] == (N.AF_INET, "127.0.0.1", cport) and tw["dst"] == (N.AF_INET, "127.0.0.1", 7000)
     finally:
         k.reboot(0)
+
+
+def _rows(k, p):
+    return K.records(call(k, p, "sysctl", "net.inet.tcp.pcblist", 0, None)[1])
 
 
 def _tcp(src, dst, tstate, rcvq=0, sndq=0, anon=False, sockaddr=0):

@@ -46,22 +46,11 @@ def inet_records(pcbs, stype, protocol=None):
 
 
 def tcp_records(pcbs):
-    """Records of TCP pcbs (inet.tcp_pcbs, newest first). A pcb in TIME_WAIT may have no socket.
+    """Records of TCP control blocks (inet.tcp_pcbs, newest first; netinet/tcp_var.TcpCb).
 
-    The TCP protocol answers tstate(so) (TCPS_* number); a pcb without a
-    socket carries its own `tstate`. Queues: the socket's receive and send
-    buffers (sockbuf.SockBuf `sb` and `snd_sb`) when it has them.
+    A control block outlives its socket until the connection is over
+    (TIME_WAIT, or FIN_WAIT_2 after close): its own state and stream
+    buffers give tstate, rcvq and sndq.
     """
-    out = []
-    for pcb in pcbs:
-        so = pcb.so
-        if so is not None:
-            fn = getattr(so.pr, "tstate", None)
-            tstate = fn(so) if fn is not None else 0
-            rcvq = so.sb.cc if so.sb is not None else so.rcv_cc
-            snd = getattr(so, "snd_sb", None)
-            sndq = snd.cc if snd is not None else 0
-        else:
-            tstate, rcvq, sndq = getattr(pcb, "tstate", 0), 0, 0
-        out.append(inet_record(pcb, N.SOCK_STREAM, N.IPPROTO_TCP, tstate, rcvq, sndq))
-    return b"".join(out)
+    return b"".join(inet_record(tp, N.SOCK_STREAM, N.IPPROTO_TCP, tp.state, len(tp.rcv_buf), len(tp.snd_buf))
+                    for tp in pcbs)

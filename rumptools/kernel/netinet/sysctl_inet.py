@@ -6,7 +6,7 @@ NetBSD's order, abi/net.py *STAT_FIELDS) that sysctl -a does not print.
 """
 from ...abi import net as N
 from ...abi.sysctl import INT, STRING, STRUCT
-from ..net.pcblist import inet_records, tcp_records
+from ..net.pcblist import inet_records
 
 _IP = (("forwarding", 1, True), ("redirect", 2, True), ("ttl", 3, True), ("forwsrcrt", 5, True),
        ("directed-broadcast", 6, True), ("allowsrcrt", 7, True), ("subnetsarelocal", 8, True),
@@ -63,8 +63,6 @@ def attach(ctx, inet, ipq):
     ctx.sysctl("net.inet.udp.pcblist", STRUCT, getter=lambda: inet_records(inet.udp_pcbs, N.SOCK_DGRAM,
                                                                            N.IPPROTO_UDP))
     ctx.sysctl("net.inet.raw.pcblist", STRUCT, getter=lambda: inet_records(inet.raw_pcbs, N.SOCK_RAW))
-    tree.node("net.inet.tcp", num=6, owner=ctx.comp)
-    ctx.sysctl("net.inet.tcp.pcblist", STRUCT, getter=lambda: tcp_records(inet.tcp_pcbs))
     param("net.inet.arp.keep", "arp.keep", None, lo=1)
     param("net.inet.arp.down", "arp.down", None, lo=1)
     param("net.inet.arp.log_movements", "arp.log_movements", None)

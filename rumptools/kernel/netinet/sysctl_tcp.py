@@ -12,6 +12,7 @@ print.
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ...abi.sysctl import INT, STRING, STRUCT
+from ..net.pcblist import tcp_records
 
 # (name, NetBSD number or None for a CTL_CREATE node, writable, minimum)
 NODES = (
@@ -52,3 +53,5 @@ def attach(ctx, stack):
         ctx.sysctl("net.inet.tcp." + name, kind, getter=lambda k=name: params[k],
                    setter=make_setter(name, lo) if writable else None, writable=writable, num=num)
     ctx.sysctl("net.inet.tcp.stats", STRUCT, getter=stack.stat_values, num=30)
+    # kinfo_pcb records of every control block, newest first (net/pcblist.py)
+    ctx.sysctl("net.inet.tcp.pcblist", STRUCT, getter=lambda: tcp_records(stack.pcbs))
