@@ -263,7 +263,7 @@ def test_rsocket_odds_and_ends(conns):
     s.close()
     assert "closed" in repr(s)
     with pytest.raises(OSError) as e:
-        rsocket.socket(rsocket.AF_INET, rsocket.SOCK_STREAM, client=c)     # no TCP in this kernel yet
+        rsocket.socket(rsocket.AF_INET, rsocket.SOCK_SEQPACKET, client=c)  # no such Internet protocol
     assert e.value.errno in (errno.EPROTONOSUPPORT, errno.EPROTOTYPE)
     with pytest.raises(TypeError):
         rsocket.socket(rsocket.AF_UNIX, rsocket.SOCK_DGRAM, client=c).bind(("x", 1))
