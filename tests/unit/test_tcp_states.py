@@ -159,6 +159,7 @@ def test_fast_retransmit_on_three_duplicate_acks(lo):
     k = lo
     c, s, cport = connected(k)
     call(k, k.p, "setsockopt", c, N.IPPROTO_TCP, N.TCP_MAXSEG, 1000)
+    call(k, k.p, "setsockopt", c, N.IPPROTO_TCP, N.TCP_NODELAY, 1)   # no tail held for a delayed ACK
     dropped = []
 
     def drop(rec):

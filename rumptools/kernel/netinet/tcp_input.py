@@ -469,6 +469,8 @@ def step6(stack, tp, seg, hl, tlen, seq, ack, flags, tiwin, needoutput, now):
                 tp.rcv_nxt = (tp.rcv_nxt + tlen) & M32
                 st["rcvpack"] += 1
                 st["rcvbyte"] += tlen
+                if tp.rcv_auto is not None:
+                    autorcvbuf(stack, tp, so, tlen, now)
                 if not so.state & CANTRCVMORE:
                     tp.rcv_buf += seg[hl:hl + tlen]
                     so.rcv_cc = len(tp.rcv_buf)
@@ -562,6 +564,31 @@ def reass(tp, seq, data, flags):
         so.rcv_cc = len(tp.rcv_buf)
         so.rwakeup()
     return fin
+
+
+def autorcvbuf(stack, tp, so, tlen, now):
+    """Receive buffer auto-sizing (net.inet.tcp.recvbuf_*): when more than 7/8 of the buffer
+    arrives within one measuring period (the smoothed RTT, at least 10 ms, at most 1 s) the
+    buffer grows by recvbuf_inc, up to recvbuf_max. A user's SO_RCVBUF ends it."""
+    if so.rcv_hiwat != tp.rcv_auto:
+        tp.rcv_auto = None
+        return
+    if not tp.rfbuf_ts:
+        tp.rfbuf_ts = now
+        tp.rfbuf_cnt = 0
+    period = (tp.srtt >> RTT_SHIFT) * TICK / 4
+    period = 0.01 if period < 0.01 else 1.0 if period > 1.0 else period
+    tp.rfbuf_cnt += tlen
+    if now - tp.rfbuf_ts <= period:
+        if tp.rfbuf_cnt > so.rcv_hiwat // 8 * 7:
+            p = stack.params
+            if so.rcv_hiwat < p["recvbuf_max"]:
+                so.rcv_hiwat = tp.rcv_auto = min(so.rcv_hiwat + p["recvbuf_inc"], p["recvbuf_max"])
+            tp.rfbuf_ts = now
+            tp.rfbuf_cnt = 0
+    else:
+        tp.rfbuf_ts = now
+        tp.rfbuf_cnt = tlen
 
 
 def rcv_window(tp):
