@@ -274,10 +274,11 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
     if flags & RST:
         inwin = (seq - tp.rcv_nxt) & M32 < max(rcv_wnd, 1)
         if seq == tp.rcv_nxt or (state == SYN_RECEIVED and inwin):
+            # never a RST in reply: the connection just ends (tcp_close, not tcp_drop)
             if state == SYN_RECEIVED:
-                stack.drop(tp, errnos.ECONNREFUSED)
+                stack.reset(tp, errnos.ECONNREFUSED)
             elif state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT):
-                stack.drop(tp, errnos.ECONNRESET)
+                stack.reset(tp, errnos.ECONNRESET)
             else:
                 stack.close(tp)
         elif inwin:
