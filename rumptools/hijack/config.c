@@ -228,11 +228,5 @@ hj_parse_config(const char *spec, struct hj_config *c, char *err, size_t errlen)
 			break;
 		}
 	}
-	/*
-	 * The kernel has no socket calls yet: sockets stay on the host unless
-	 * the user's own socket= asks for the kernel (and is then refused).
-	 */
-	if (is_default)
-		c->socket_given = 0;
 	return 0;
 }

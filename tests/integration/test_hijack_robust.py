@@ -206,7 +206,7 @@ def test_dup2_onto_the_library_socket_moves_it(server):
 
 
 def test_http_server_and_curl_under_the_library_use_host_sockets(server, tmp_path):
-    """Until the kernel has sockets, a hijacked web server and client talk over the host's."""
+    """With a RUMPHIJACK that has no socket=, a hijacked web server and client talk over the host's."""
     import shutil
     import socket
     if shutil.which("curl") is None:
@@ -218,7 +218,7 @@ def test_http_server_and_curl_under_the_library_use_host_sockets(server, tmp_pat
     port = s.getsockname()[1]
     s.close()
     web = subprocess.Popen(["python3", "-m", "http.server", "-b", "127.0.0.1", str(port)],
-                           cwd=str(tmp_path / "www"), env=hijacked_env(server),
+                           cwd=str(tmp_path / "www"), env=hijacked_env(server, RUMPHIJACK="path=/rump"),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
@@ -228,7 +228,7 @@ def test_http_server_and_curl_under_the_library_use_host_sockets(server, tmp_pat
                 break
             except OSError:
                 time.sleep(0.1)
-        out = ok(server, ["curl", "-s", "http://127.0.0.1:%d/page" % port])
+        out = ok(server, ["curl", "-s", "http://127.0.0.1:%d/page" % port], RUMPHIJACK="path=/rump")
         assert out == b"served\n"
     finally:
         web.kill()
