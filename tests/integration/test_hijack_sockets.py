@@ -1,0 +1,358 @@
+"""librumphijack's sockets: unmodified programs making UDP sockets in the rump kernel
+(checked from a second, non-hijacked client of the same kernel and against the host),
+the socket= grammar, Linux's constants on the way in and out, non-blocking modes,
+poll/select/epoll over a host pipe and a rump socket, and signals interrupting a
+waiting kernel call."""
+import os
+import socket
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+from rumptools.sp import client as spclient
+from rumptools.sp import url
+
+from .hijackkit import compile_c, hijacked_env, ok, run, sysctl
+
+NET = ("-lrumpvfs", "-lrumpnet", "-lrumpnet_net", "-lrumpnet_netinet")
+
+
+@pytest.fixture
+def net(servers):
+    """A server with file systems and the IPv4 stack (lo0 at 127.0.0.1)."""
+    return servers(*NET)
+
+
+def kernel_client(server):
+    return spclient.Client(url.parse(server.env["RUMP_SERVER"])).connect()
+
+
+def free_host_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+ECHO = textwrap.dedent("""
+    import socket, sys
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    print("bound", s.fileno() >= 128, flush=True)
+    data, addr = s.recvfrom(100)
+    s.sendto(data.upper(), addr)
+    print(data.decode(), addr[0], flush=True)
+""")
+
+
+def test_udp_socket_of_a_python_script_lives_in_the_kernel(net):
+    """A hijacked python3 binds a UDP port; a plain sysproxy client of the same kernel
+    sends to it and gets the answer; the host never had the port."""
+    port = free_host_udp_port()
+    p = subprocess.Popen(["python3", "-c", ECHO, str(port)], env=hijacked_env(net), cwd=net.workdir,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"bound True\n"
+        # the host's own stack has nothing on that port: binding it there works
+        h = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        h.bind(("127.0.0.1", port))
+        h.close()
+        c = kernel_client(net)
+        fd = c.socket(2, 2, 0)
+        c.bind(fd, (2, "127.0.0.1", 0))
+        c.sendto(fd, b"over rump", 0, (2, "127.0.0.1", port))
+        data, addr = c.recvfrom(fd, 100, 0)
+        assert data == b"OVER RUMP" and addr == (2, "127.0.0.1", port)
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 0, err
+        assert out == b"over rump 127.0.0.1\n"
+        c.disconnect()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_two_hijacked_processes_talk_udp(net):
+    port = free_host_udp_port()
+    p = subprocess.Popen(["python3", "-c", ECHO, str(port)], env=hijacked_env(net), cwd=net.workdir,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"bound True\n"
+        send = ("import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "s.connect(('127.0.0.1', int(sys.argv[1])))\ns.send(b'ping')\n"
+                "print(s.recv(10).decode(), s.getpeername()[1] == int(sys.argv[1]))")
+        assert ok(net, ["python3", "-c", send, str(port)]) == b"PING True\n"
+        out, _ = p.communicate(timeout=30)
+        assert out == b"ping 127.0.0.1\n"
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+CONSTANTS = textwrap.dedent("""
+    import errno, fcntl, socket, struct, termios, array
+    S = socket
+    a = S.socket(S.AF_INET, S.SOCK_DGRAM | S.SOCK_NONBLOCK | S.SOCK_CLOEXEC)
+    a.bind(("127.0.0.1", 0))
+    port = a.getsockname()[1]
+    b = S.socket(S.AF_INET, S.SOCK_DGRAM)
+    try:
+        b.bind(("127.0.0.1", port))
+    except OSError as e:
+        print("bind", errno.errorcode[e.errno])
+    try:
+        a.recv(10)
+    except BlockingIOError as e:
+        print("nonblock", errno.errorcode[e.errno])
+    print("cloexec", bool(fcntl.fcntl(a.fileno(), fcntl.F_GETFD) & fcntl.FD_CLOEXEC))
+    print("type", a.getsockopt(S.SOL_SOCKET, S.SO_TYPE) == S.SOCK_DGRAM,
+          a.getsockopt(S.SOL_SOCKET, S.SO_DOMAIN) == S.AF_INET)
+    a.setsockopt(S.SOL_SOCKET, S.SO_BROADCAST, 1)
+    print("broadcast", a.getsockopt(S.SOL_SOCKET, S.SO_BROADCAST))
+    a.setsockopt(S.IPPROTO_IP, S.IP_TTL, 7)
+    print("ttl", a.getsockopt(S.IPPROTO_IP, S.IP_TTL))
+    a.setsockopt(S.SOL_SOCKET, S.SO_RCVTIMEO, struct.pack("ll", 1, 500000))
+    print("rcvtimeo", struct.unpack("ll", a.getsockopt(S.SOL_SOCKET, S.SO_RCVTIMEO, 16)))
+    try:
+        a.setsockopt(S.SOL_SOCKET, S.SO_PRIORITY, 1)
+    except OSError as e:
+        print("priority", errno.errorcode[e.errno])
+    print("error", a.getsockopt(S.SOL_SOCKET, S.SO_ERROR))
+    # fcntl O_NONBLOCK and ioctl FIONBIO on a kernel socket
+    fl = fcntl.fcntl(b.fileno(), fcntl.F_GETFL)
+    fcntl.fcntl(b.fileno(), fcntl.F_SETFL, fl | os_nonblock)
+    try:
+        b.recv(1)
+    except BlockingIOError:
+        print("fcntl nonblock")
+    fcntl.ioctl(b.fileno(), termios.FIONBIO, struct.pack("i", 0))
+    print("fionbio", fcntl.fcntl(b.fileno(), fcntl.F_GETFL) & os_nonblock == 0)
+    b.sendto(b"12345", ("127.0.0.1", port))
+    n = array.array("i", [0])
+    fcntl.ioctl(a.fileno(), termios.FIONREAD, n, True)
+    print("fionread", n[0])
+    print("peek", a.recv(10, S.MSG_PEEK), a.recvfrom(3)[0])
+    c = S.socket(S.AF_INET, S.SOCK_DGRAM)
+    c.connect(("127.0.0.1", port))
+    print("sendmsg", c.sendmsg([b"ab", b"cd"]))
+    data, anc, flags, addr = a.recvmsg(3)
+    print("recvmsg", data, anc, flags & S.MSG_TRUNC != 0, addr == c.getsockname())
+    try:
+        S.socket(S.AF_INET6, S.SOCK_DGRAM)
+    except OSError as e:
+        print("inet6", errno.errorcode[e.errno])
+""").replace("os_nonblock", "__import__('os').O_NONBLOCK")
+
+
+def test_linux_constants_cross_to_the_kernel_and_back(net):
+    out = ok(net, ["python3", "-c", CONSTANTS]).decode().splitlines()
+    assert out == [
+        "bind EADDRINUSE",
+        "nonblock EAGAIN",
+        "cloexec True",
+        "type True True",
+        "broadcast 1",
+        "ttl 7",
+        "rcvtimeo (1, 500000)",
+        "priority ENOPROTOOPT",
+        "error 0",
+        "fcntl nonblock",
+        "fionbio True",
+        "fionread 5",
+        "peek b'12345' b'123'",
+        "sendmsg 4",
+        "recvmsg b'abc' [] True True",
+        "inet6 EAFNOSUPPORT",
+    ]
+
+
+GRAMMAR = textwrap.dedent("""
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    print(s.fileno() >= 128)
+""")
+
+
+@pytest.mark.parametrize("spec, in_kernel", [
+    (None, True),                            # the default: socket=all:nolocal
+    ("path=/rump,socket=inet", True),
+    ("path=/rump,socket=all:noinet", False),
+    ("path=/rump,socket=local", False),
+    ("path=/rump", False),                   # no socket=: nothing
+])
+def test_socket_spec_decides_the_kernel(net, spec, in_kernel):
+    extra = {} if spec is None else {"RUMPHIJACK": spec}
+    assert ok(net, ["python3", "-c", GRAMMAR], **extra) == (b"True\n" if in_kernel else b"False\n")
+
+
+MIXED = textwrap.dedent("""
+    import os, select, socket, sys, threading, time
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r, w = os.pipe()
+    kind = sys.argv[1]
+
+    def later(fn):
+        t = threading.Timer(0.3, fn)
+        t.start()
+        return t
+
+    def wait():
+        if kind == "select":
+            return sorted(select.select([s, r], [], [], 30)[0], key=lambda x: x if isinstance(x, int) else 999)
+        if kind == "poll":
+            p = select.poll()
+            p.register(s, select.POLLIN)
+            p.register(r, select.POLLIN)
+            return sorted(f for f, ev in p.poll(30000))
+        e = select.epoll()
+        e.register(s, select.EPOLLIN)
+        e.register(r, select.EPOLLIN)
+        got = sorted(f for f, ev in e.poll(30))
+        e.close()
+        return got
+
+    def name(x):
+        x = x if isinstance(x, int) else x.fileno()
+        return "pipe" if x == r else "sock" if x == s.fileno() else x
+
+    # the host pipe wakes the wait (the kernel's half is interrupted)
+    later(lambda: os.write(w, b"x")).join(0)
+    t0 = time.monotonic()
+    print([name(x) for x in wait()], time.monotonic() - t0 < 20)
+    os.read(r, 1)
+    # a datagram into the rump socket wakes it
+    later(lambda: peer.sendto(b"d", ("127.0.0.1", port)))
+    t0 = time.monotonic()
+    print([name(x) for x in wait()], time.monotonic() - t0 < 20)
+    # both ready
+    os.write(w, b"y")
+    print([name(x) for x in wait()])
+    # nothing ready: the timeout passes
+    s.recv(10); os.read(r, 1)
+    if kind == "poll":
+        p = select.poll(); p.register(s, select.POLLIN); p.register(r, select.POLLIN)
+        print(p.poll(200))
+    elif kind == "select":
+        print(select.select([s, r], [], [], 0.2)[0])
+    else:
+        e = select.epoll(); e.register(s, select.EPOLLIN); e.register(r, select.EPOLLIN)
+        print(e.poll(0.2))
+""")
+
+
+@pytest.mark.parametrize("kind", ["poll", "select", "epoll"])
+def test_waits_mixing_a_host_pipe_and_a_rump_socket_wake_on_either(net, kind):
+    out = ok(net, ["python3", "-c", MIXED, kind], timeout=120).decode().splitlines()
+    assert out == ["['pipe'] True", "['sock'] True", "['pipe', 'sock']", "[]"]
+    # the kernel's half left no waiting call behind
+    assert sysctl(net, "kern.sysproxy.sleeping") == 0
+
+
+EPOLL_MORE = textwrap.dedent("""
+    import errno, os, select, socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    e = select.epoll()
+    e.register(s, select.EPOLLOUT | select.EPOLLONESHOT)
+    print(len(e.poll(1)), len(e.poll(0.1)))          # one-shot: reported once
+    e.modify(s, select.EPOLLOUT)
+    print(e.poll(1) == [(s.fileno(), select.EPOLLOUT)])
+    try:
+        e.register(s, select.EPOLLIN)
+    except OSError as x:
+        print(errno.errorcode[x.errno])
+    e.unregister(s)
+    try:
+        e.unregister(s)
+    except OSError as x:
+        print(errno.errorcode[x.errno])
+    e.register(s, select.EPOLLOUT)
+    s.close()                                        # a closed member leaves the set
+    print(e.poll(0.1))
+""")
+
+
+def test_epoll_members_in_the_kernel(net):
+    out = ok(net, ["python3", "-c", EPOLL_MORE]).decode().splitlines()
+    assert out == ["1 0", "True", "EEXIST", "ENOENT", "[]"]
+
+
+CSIG = r"""
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+static volatile sig_atomic_t hits;
+static void h(int s) { hits++; }
+int main(int argc, char **argv) {
+    int restart = strcmp(argv[1], "restart") == 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = h;
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGALRM, &sa, NULL);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {AF_INET, 0};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 || s < 128)
+        return 2;
+    /* with SA_RESTART the wait goes on after the handler, until the receive timeout */
+    struct timeval tv = {4, 0};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    alarm(1);
+    char buf[10];
+    ssize_t n = recv(s, buf, sizeof(buf), 0);
+    printf("%zd %s %d\n", n, n < 0 ? strerror(errno) : "-", (int)hits);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("mode, want", [
+    ("intr", b"-1 Interrupted system call 1\n"),
+    ("restart", b"-1 Resource temporarily unavailable 1\n"),
+])
+def test_signal_interrupts_or_restarts_a_waiting_kernel_call(net, tmp_path, mode, want):
+    prog = compile_c(tmp_path, "sig", CSIG, "-O2")
+    assert ok(net, [prog, mode], timeout=60) == want
+    assert sysctl(net, "kern.sysproxy.sleeping") == 0
+
+
+def test_socket_cycles_leak_nothing(net):
+    nfiles = sysctl(net, "kern.nfiles")
+    script = ("import socket\nfds = set()\nfor i in range(2000):\n"
+              "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n    s.bind(('127.0.0.1', 0))\n"
+              "    fds.add(s.fileno())\n    s.close()\nprint(len(fds))")
+    assert ok(net, ["python3", "-c", script], timeout=300) == b"1\n"
+    deadline = time.monotonic() + 15
+    while sysctl(net, "kern.nfiles") != nfiles and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sysctl(net, "kern.nfiles") == nfiles
+
+
+def test_name_resolution_stays_on_the_host(net):
+    """glibc's resolver opens its sockets out of the library's sight: getaddrinfo answers
+    from the host while the program's own sockets are in the kernel."""
+    script = ("import socket\nprint(sorted({a[4][0] for a in socket.getaddrinfo('localhost', 80, "
+              "socket.AF_INET)}))\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nprint(s.fileno() >= 128)")
+    assert ok(net, ["python3", "-c", script]).decode().splitlines() == ["['127.0.0.1']", "True"]
+
+
+def test_kernel_without_networking_refuses_inet(servers):
+    vfs = servers("-lrumpvfs")
+    r = run(vfs, ["python3", "-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"])
+    assert r.returncode == 1 and b"Address family not supported by protocol" in r.stderr
+    assert os.path.exists(vfs.path)
