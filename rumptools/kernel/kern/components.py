@@ -58,7 +58,7 @@ REGISTRY = {e.name: e for e in (
     _E("rumpnet_net", "misc", ("rumpnet",), _K + "net.net_component"),
     _E("rumpnet_netinet", "misc", ("rumpnet_net", "rumpnet"), _K + "netinet.component"),
     _E("rumpnet_netinet6", "misc", ("rumpnet_net", "rumpnet"), None),
-    _E("rumpnet_local", "misc", ("rumpnet",), None),
+    _E("rumpnet_local", "misc", ("rumpnet", "rumpvfs"), _K + "net.local_component"),
     _E("rumpnet_shmif", "driver", ("rumpnet_net", "rumpnet"), _K + "net.shmif_component"),
     _E("rumpnet_virtif", "driver", ("rumpnet_net", "rumpnet"), _K + "net.virt_component"),
     _E("rumpnet_tap", "driver", ("rumpnet_net", "rumpnet"), None),

@@ -101,6 +101,8 @@ class Socket(File):
         self.sndtimeo = None
         self.rcv_drops = 0
         self.pcb = None
+        self.lq = None                      # listening: a solisten.ListenQueue
+        self.sb = None                      # stream protocols: receive sockbuf.SockBuf
         self.rsel = SelInfo(kernel)
         self.wsel = SelInfo(kernel)
         self.rcv = ("so-rcv", id(self))     # sleep channels
@@ -166,7 +168,11 @@ class Socket(File):
     def read(self, n, offset=None):
         if offset is not None:
             raise RumpError(errnos.ESPIPE)
-        return self.pr.recv(self, n, 0)[0]
+        data, _addr, control, _mflags = self.pr.recv(self, n, 0)
+        if control:
+            from .scm import dispose
+            dispose(control)
+        return data
 
     def write(self, data, offset=None):
         if offset is not None:
@@ -191,7 +197,7 @@ class Socket(File):
                 self.flags &= ~O_NONBLOCK
             return None
         if cmd == N.FIONREAD:
-            return self.rcv_cc
+            return self.sb.cc if self.sb is not None else self.rcv_cc
         return self.pr.control(self, cmd, arg)
 
     def poll(self, events):

@@ -9,6 +9,7 @@ from ...abi import errnos
 from ...abi import net as N
 from ...abi.errnos import RumpError
 from ..kern.syscall import Syscalls
+from . import scm
 from .socket import CANTRCVMORE, CANTSENDMORE, Socket
 
 syscalls = Syscalls()
@@ -72,7 +73,12 @@ def sys_listen(lwp, fd, backlog):
 def sys_accept(lwp, fd):
     so = getsock(lwp, fd)
     nso, addr = so.pr.accept(so)
-    return (lwp.proc.files.alloc(nso), addr)
+    try:
+        return (lwp.proc.files.alloc(nso), addr)
+    except RumpError:
+        nso.refs += 1
+        nso.drop()
+        raise
 
 
 @syscalls("socketpair")
@@ -97,7 +103,8 @@ def sys_recvfrom(lwp, fd, n, flags):
     so = getsock(lwp, fd)
     if n < 0 or n > MAX_DGRAM * 256:
         raise RumpError(errnos.EINVAL)
-    data, addr, _control, _mflags = so.pr.recv(so, n, flags)
+    data, addr, control, _mflags = so.pr.recv(so, n, flags)
+    scm.dispose(control)
     return data, addr
 
 
@@ -114,10 +121,12 @@ def sys_sendmsg(lwp, fd, buffers, control, flags, addr):
 @syscalls("recvmsg")
 def sys_recvmsg(lwp, fd, n, controllen, flags):
     so = getsock(lwp, fd)
+    if n < 0 or n > MAX_DGRAM * 256 or controllen < 0:
+        raise RumpError(errnos.EINVAL)
     data, addr, control, mflags = so.pr.recv(so, n, flags)
-    control = tuple(control or ())
-    if control and controllen < 16 * len(control):
-        control, mflags = (), mflags | N.MSG_CTRUNC
+    control, truncated = scm.externalize(lwp.proc, list(control or ()), controllen)
+    if truncated:
+        mflags |= N.MSG_CTRUNC
     return data, addr, control, mflags
 
 
