@@ -356,3 +356,37 @@ def test_kernel_without_networking_refuses_inet(servers):
     r = run(vfs, ["python3", "-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"])
     assert r.returncode == 1 and b"Address family not supported by protocol" in r.stderr
     assert os.path.exists(vfs.path)
+
+
+LOCAL = textwrap.dedent("""
+    import errno, os, socket
+    a, b = socket.socketpair()
+    print(a.fileno() >= 128, a.family == socket.AF_UNIX)
+    fd = os.open("/rump/passed", os.O_CREAT | os.O_RDWR, 0o644)
+    os.write(fd, b"through SCM_RIGHTS")
+    socket.send_fds(a, [b"fd"], [fd])
+    msg, fds, flags, addr = socket.recv_fds(b, 10, 2)
+    print(msg.decode(), len(fds), fds[0] not in (fd, -1), os.pread(fds[0], 100, 0).decode())
+    r, w = os.pipe()                       # a host descriptor cannot go into the kernel
+    try:
+        socket.send_fds(a, [b"x"], [r])
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+    # a listener named in the kernel's file system
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind("/srv")
+    s.listen(1)
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect("/srv")
+    x, _ = s.accept()
+    c.sendall(b"stream")
+    print(x.recv(10).decode(), x.getsockname(), c.getpeername(), os.stat("/rump/srv").st_mode >> 12)
+""")
+
+
+def test_local_sockets_in_the_kernel(servers):
+    """socket=all sends AF_LOCAL too: socketpair, SCM_RIGHTS with kernel descriptors, a
+    named listener in the kernel's file system (the name is the kernel's, untranslated)."""
+    srv = servers(*NET, "-lrumpnet_local")
+    out = ok(srv, ["python3", "-c", LOCAL], RUMPHIJACK="path=/rump,socket=all").decode().splitlines()
+    assert out == ["True True", "fd 1 True through SCM_RIGHTS", "ENOTSUP", "stream /srv /srv 12"]
