@@ -390,3 +390,64 @@ def test_local_sockets_in_the_kernel(servers):
     srv = servers(*NET, "-lrumpnet_local")
     out = ok(srv, ["python3", "-c", LOCAL], RUMPHIJACK="path=/rump,socket=all").decode().splitlines()
     assert out == ["True True", "fd 1 True through SCM_RIGHTS", "ENOTSUP", "stream /srv /srv 12"]
+
+
+BLOCKED = textwrap.dedent("""
+    import errno, socket, sys
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 5353))
+    print("waiting", flush=True)
+    try:
+        s.recv(10)                     # the server is killed while this waits
+        print("recv returned")
+    except OSError as e:
+        print("recv", errno.errorcode[e.errno], flush=True)
+    try:                               # the next calls go to whatever kernel there is now
+        t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        t.bind(("127.0.0.1", 5353))
+        print("bound again", t.fileno() >= 128)
+    except OSError as e:
+        print("socket", errno.errorcode[e.errno])
+""")
+
+
+def _kill(server):
+    import signal
+    for pid in server.pids:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(os.path.exists("/proc/%d" % p) for p in server.pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _blocked_client(server, **extra):
+    p = subprocess.Popen(["python3", "-c", BLOCKED], env=hijacked_env(server, **extra), cwd=server.workdir,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.readline() == b"waiting\n"
+    time.sleep(0.2)                    # into the kernel's wait
+    return p
+
+
+def test_server_killed_under_a_waiting_call_is_an_error(net):
+    p = _blocked_client(net)
+    _kill(net)
+    out, err = p.communicate(timeout=30)
+    assert out.decode().splitlines() == ["recv ENOTCONN", "socket ENOTCONN"], err
+
+
+def test_server_killed_under_a_waiting_call_reconnects_with_inftime(net):
+    """The tutorial's session: kill -9 the TCP/IP server, start a new one; the client says
+    so on stderr and its next calls work in the new kernel (its old sockets are gone)."""
+    from ..conftest import cmd, pids_serving, wait_for_socket
+    p = _blocked_client(net, RUMPHIJACK_RETRYCONNECT="inftime")
+    _kill(net)
+    time.sleep(0.5)
+    r = subprocess.run([cmd("rump_server"), *NET, net.url], cwd=net.workdir, env=net.env,
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    net.pids[:] = pids_serving(net.path)
+    assert wait_for_socket(net.path)
+    out, err = p.communicate(timeout=60)
+    assert out.decode().splitlines() == ["recv EBADF", "bound again True"]
+    assert err.decode().startswith("rump_sp: connection to kernel lost, trying to reconnect ...\n")
+    assert err.decode().endswith("rump_sp: reconnected!\n")
