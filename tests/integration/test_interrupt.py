@@ -1,0 +1,49 @@
+"""The sysproxy INTERRUPT request (rump_sp(7)): a client ends one of its own waiting
+calls with EINTR; an interrupt for a call that is not waiting changes nothing."""
+import pytest
+
+from rumptools.abi import errnos
+from rumptools.sp import wire
+
+from . import rawproto
+
+
+@pytest.fixture
+def server(servers):
+    return servers("-lrumpvfs")
+
+
+def interrupt(reqno):
+    return wire.frame(reqno, wire.REQ, wire.INTERRUPT, 0)
+
+
+def test_interrupt_ends_a_waiting_read(server):
+    s = rawproto.guest(server.path)
+    s.sendall(rawproto.syscall_frame(2, "pipe2", 0))
+    reqno, cls, typ, arg, body = rawproto.read_frame(s)
+    rfd, wfd = wire.decode(body)
+    s.sendall(rawproto.syscall_frame(3, "read", rfd, 10))     # nothing to read: it sleeps
+    s.sendall(rawproto.syscall_frame(4, "getpid"))            # the connection goes on meanwhile
+    assert rawproto.read_frame(s)[0] == 4
+    s.sendall(interrupt(3))
+    reqno, cls, typ, arg, body = rawproto.read_frame(s)
+    assert (reqno, cls, typ, arg) == (3, wire.RESP, wire.SYSCALL, errnos.EINTR)
+    # an interrupt for a finished call or an unused number: ignored, no response
+    s.sendall(interrupt(3) + interrupt(99))
+    s.sendall(rawproto.syscall_frame(5, "write", wfd, b"x"))
+    s.sendall(rawproto.syscall_frame(6, "read", rfd, 10))
+    assert rawproto.read_frame(s)[0] == 5
+    reqno, cls, typ, arg, body = rawproto.read_frame(s)
+    assert (reqno, arg, wire.decode(body)) == (6, 0, (b"x",))
+    s.close()
+
+
+def test_interrupt_ends_a_waiting_poll(server):
+    s = rawproto.guest(server.path)
+    s.sendall(rawproto.syscall_frame(2, "pipe2", 0))
+    rfd, wfd = wire.decode(rawproto.read_frame(s)[4])
+    s.sendall(rawproto.syscall_frame(3, "__pollts50", ((rfd, 1),), None))
+    s.sendall(interrupt(3))
+    reqno, cls, typ, arg, body = rawproto.read_frame(s)
+    assert (reqno, arg) == (3, errnos.EINTR)
+    s.close()
