@@ -3,7 +3,8 @@
  * host and rump descriptors.
  *
  * All rump: one __pollts50 call, the kernel waits.  All host: the host's
- * call.  Mixed (NetBSD's scheme, rumphijack.md section 5): a helper thread
+ * call.  Mixed: first one look at each side without waiting; if nothing
+ * is ready (NetBSD's scheme, rumphijack.md section 5) a helper thread
  * makes the kernel's poll while the caller waits in the host's ppoll with
  * an eventfd added; the helper writes the eventfd when the kernel answers,
  * and when the host answers first (or its timeout passes, or a signal
@@ -184,14 +185,18 @@ mixed_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset
 			host[k].revents = 0;
 			hidx[k++] = i;
 		}
-	if (tns == 0) {		/* nothing to wait for: one look at each */
+	{
+		/* one look at each side without waiting; only if nothing is ready does it wait */
+		struct timespec zero = {0, 0};
 		int rn = rump_poll(fds, ridx, nr, 0);
-		int hn = host_ppoll_(host, k, ts, mask);
-		if (rn < 0 && hn < 0)
+		int hn = host_ppoll_(host, k, &zero, mask);
+		if ((hn < 0 && rn <= 0) || (rn < 0 && hn <= 0))
 			return -1;
-		for (int i = 0; i < k; i++)
-			fds[hidx[i]].revents = host[i].revents;
-		return (rn > 0 ? rn : 0) + (hn > 0 ? hn : 0);
+		if (rn > 0 || hn > 0 || tns == 0) {
+			for (int i = 0; i < k; i++)
+				fds[hidx[i]].revents = hn > 0 ? host[i].revents : 0;
+			return (rn > 0 ? rn : 0) + (hn > 0 ? hn : 0);
+		}
 	}
 	struct rhalf h;
 	memset(&h, 0, sizeof(h));
