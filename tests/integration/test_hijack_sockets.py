@@ -451,3 +451,31 @@ def test_server_killed_under_a_waiting_call_reconnects_with_inftime(net):
     assert out.decode().splitlines() == ["recv EBADF", "bound again True"]
     assert err.decode().startswith("rump_sp: connection to kernel lost, trying to reconnect ...\n")
     assert err.decode().endswith("rump_sp: reconnected!\n")
+
+
+ASYNCIO = textwrap.dedent("""
+    import asyncio
+    class Echo(asyncio.DatagramProtocol):
+        def connection_made(self, t):
+            self.t = t
+        def datagram_received(self, d, a):
+            self.t.sendto(d.upper(), a)
+    async def main():
+        loop = asyncio.get_running_loop()
+        t, _ = await loop.create_datagram_endpoint(Echo, local_addr=("127.0.0.1", 0))
+        port = t.get_extra_info("sockname")[1]
+        got = loop.create_future()
+        class Client(asyncio.DatagramProtocol):
+            def datagram_received(self, d, a):
+                got.set_result(d)
+        ct, _ = await loop.create_datagram_endpoint(Client, remote_addr=("127.0.0.1", port))
+        ct.sendto(b"through asyncio")
+        print((await asyncio.wait_for(got, 20)).decode(), t.get_extra_info("socket").fileno() >= 128)
+    asyncio.run(main())
+""")
+
+
+def test_asyncio_event_loop_on_kernel_sockets(net):
+    """asyncio's epoll holds kernel sockets beside its host self-pipe (a local socketpair,
+    on the host under the default nolocal)."""
+    assert ok(net, ["python3", "-c", ASYNCIO], timeout=60) == b"THROUGH ASYNCIO True\n"
