@@ -2,9 +2,11 @@
  * hijack_poll.c: poll, ppoll, select, pselect and epoll over any mix of
  * host and rump descriptors.
  *
- * All rump: one __pollts50 call, the kernel waits.  All host: the host's
- * call.  Mixed: first one look at each side without waiting; if nothing
- * is ready (NetBSD's scheme, rumphijack.md section 5) a helper thread
+ * All host: the host's call.  Otherwise, first one look at each side
+ * without waiting; if nothing is ready and the caller is to wait (NetBSD's
+ * scheme, rumphijack.md section 5, used for kernel descriptors alone too,
+ * so that a signal ends the wait with EINTR whatever its SA_RESTART, as
+ * Linux's poll does) a helper thread
  * makes the kernel's poll while the caller waits in the host's ppoll with
  * an eventfd added; the helper writes the eventfd when the kernel answers,
  * and when the host answers first (or its timeout passes, or a signal
@@ -172,8 +174,6 @@ mixed_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset
 	if (nr == 0)
 		return host_ppoll_(fds, n, ts, mask);
 	int64_t tns = ts_ns(ts);
-	if (nh == 0 && mask == NULL)
-		return rump_poll(fds, ridx, nr, tns);
 
 	/* the host's entries, and the eventfd last */
 	struct pollfd *host = alloca(sizeof(*host) * (n + 1));
@@ -189,7 +189,7 @@ mixed_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset
 		/* one look at each side without waiting; only if nothing is ready does it wait */
 		struct timespec zero = {0, 0};
 		int rn = rump_poll(fds, ridx, nr, 0);
-		int hn = host_ppoll_(host, k, &zero, mask);
+		int hn = k ? host_ppoll_(host, k, &zero, mask) : 0;
 		if ((hn < 0 && rn <= 0) || (rn < 0 && hn <= 0))
 			return -1;
 		if (rn > 0 || hn > 0 || tns == 0) {

@@ -479,3 +479,45 @@ def test_asyncio_event_loop_on_kernel_sockets(net):
     """asyncio's epoll holds kernel sockets beside its host self-pipe (a local socketpair,
     on the host under the default nolocal)."""
     assert ok(net, ["python3", "-c", ASYNCIO], timeout=60) == b"THROUGH ASYNCIO True\n"
+
+
+CPOLLSIG = r"""
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+static void h(int s) { }
+int main(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = h;
+    sa.sa_flags = SA_RESTART;          /* poll and select fail with EINTR all the same */
+    sigaction(SIGALRM, &sa, NULL);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    if (s < 128)
+        return 2;
+    struct pollfd p = {s, POLLIN, 0};
+    alarm(1);
+    int n = poll(&p, 1, 20000);
+    printf("poll %d %s\n", n, n < 0 ? strerror(errno) : "-");
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(s, &r);
+    struct timeval tv = {20, 0};
+    alarm(1);
+    n = select(s + 1, &r, NULL, NULL, &tv);
+    printf("select %d %s\n", n, n < 0 ? strerror(errno) : "-");
+    return 0;
+}
+"""
+
+
+def test_signal_ends_poll_and_select_on_kernel_sockets_with_eintr(net, tmp_path):
+    prog = compile_c(tmp_path, "pollsig", CPOLLSIG, "-O2")
+    assert ok(net, [prog], timeout=60) == b"poll -1 Interrupted system call\nselect -1 Interrupted system call\n"
+    assert sysctl(net, "kern.sysproxy.sleeping") == 0
