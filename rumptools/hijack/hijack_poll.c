@@ -424,6 +424,12 @@ hj_epoll_closed(int fd)
 	pthread_mutex_unlock(&ep_lock);
 }
 
+void
+hj_poll_after_fork(void)
+{
+	pthread_mutex_init(&ep_lock, NULL);
+}
+
 static int
 regular_file(int r)
 {
