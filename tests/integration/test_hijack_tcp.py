@@ -1,0 +1,218 @@
+"""librumphijack over the kernel's TCP: `python3 -m http.server` and curl, two unmodified
+programs, talk through one rump kernel's TCP/IP stack (the host's stack never sees the
+port), and a client loop survives kill -9 and a restart of the server with
+RUMPHIJACK_RETRYCONNECT=inftime, printing the tutorial's messages."""
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+from .hijackkit import hijacked_env, ok, run
+from ..conftest import cmd, pids_serving, wait_for_socket
+
+NET = ("-lrumpvfs", "-lrumpnet", "-lrumpnet_net", "-lrumpnet_netinet")
+
+
+@pytest.fixture
+def net(servers):
+    """A server with the IPv4 stack. Until the kernel has TCP (another branch is building
+    it) these tests are expected to fail, and say so; they run in full once it has."""
+    h = servers(*NET)
+    from rumptools.sp import client as spclient
+    from rumptools.sp import url
+    c = spclient.Client(url.parse(h.env["RUMP_SERVER"])).connect()
+    try:
+        c.close(c.socket(2, 1, 0))
+    except OSError as e:
+        pytest.xfail("the kernel has no TCP yet: socket(AF_INET, SOCK_STREAM): %s" % e.strerror)
+    finally:
+        c.disconnect()
+    return h
+
+
+def need_curl():
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed (apt-get install curl)")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def host_refuses(port):
+    s = socket.socket()
+    try:
+        s.connect(("127.0.0.1", port))
+        return False
+    except ConnectionRefusedError:
+        return True
+    finally:
+        s.close()
+
+
+def start_web(server, root, port, **extra):
+    """A hijacked `python3 -m http.server` on the kernel's 127.0.0.1:port, waited for (bounded)
+    with hijacked curl probes."""
+    web = subprocess.Popen(["python3", "-m", "http.server", "-b", "127.0.0.1", str(port)], cwd=str(root),
+                           env=hijacked_env(server, **extra), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r = run(server, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                         "http://127.0.0.1:%d/" % port], timeout=30)
+        if r.stdout == b"200":
+            return web
+        if web.poll() is not None:
+            raise AssertionError("http.server died: %s" % web.stderr.read().decode()[-2000:])
+        time.sleep(0.2)
+    web.kill()
+    raise AssertionError("http.server did not answer in the kernel")
+
+
+def stop(p):
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+
+
+def test_curl_and_http_server_over_the_rump_stack(net, tmp_path):
+    need_curl()
+    www = tmp_path / "www"
+    www.mkdir()
+    body = os.urandom(1 << 20)
+    (www / "big").write_bytes(body)
+    (www / "page").write_bytes(b"served by the kernel's TCP\n")
+    port = free_port()
+    web = start_web(net, www, port)
+    try:
+        assert host_refuses(port)          # the host's stack has no listener there
+        assert ok(net, ["curl", "-s", "http://127.0.0.1:%d/page" % port]) == b"served by the kernel's TCP\n"
+        got = ok(net, ["curl", "-s", "http://127.0.0.1:%d/big" % port], timeout=120)
+        assert hashlib.sha256(got).hexdigest() == hashlib.sha256(body).hexdigest()
+        # curl's wait mixes its TCP socket (kernel) with its wake-up socketpair (host)
+        r = run(net, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                      "http://127.0.0.1:%d/missing" % port])
+        assert r.stdout == b"404"
+    finally:
+        stop(web)
+
+
+TCPECHO = textwrap.dedent("""
+    import errno, fcntl, os, select, socket, threading
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    def serve():
+        c, addr = srv.accept()
+        print("accepted", c.fileno() >= 128, addr[0], flush=True)
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            c.sendall(d.upper())
+        c.close()
+    t = threading.Thread(target=serve)
+    t.start()
+    cl = socket.socket()
+    cl.setblocking(False)
+    try:
+        cl.connect(("127.0.0.1", port))
+    except BlockingIOError as e:
+        print("connect", errno.errorcode[e.errno])
+    select.select([], [cl], [], 10)
+    print("so_error", cl.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+    cl.setblocking(True)
+    cl.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    print("nodelay", cl.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    data = os.urandom(300000).hex().encode()
+    cl.sendall(data)
+    cl.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        d = cl.recv(65536)
+        if not d:
+            break
+        got += d
+    print("echo", got == data.upper())
+    t.join()
+    r = socket.socket()
+    try:
+        r.connect(("127.0.0.1", 1))
+    except OSError as e:
+        print("refused", errno.errorcode[e.errno])
+""")
+
+
+def test_tcp_echo_in_the_kernel(net):
+    out = ok(net, ["python3", "-c", TCPECHO], timeout=120).decode().splitlines()
+    assert out == ["connect EINPROGRESS", "accepted True 127.0.0.1", "so_error 0", "nodelay 1", "echo True",
+                   "refused ECONNREFUSED"]
+
+
+FETCHLOOP = textwrap.dedent("""
+    import sys, time, urllib.request
+    url = sys.argv[1]
+    ok = fail = 0
+    after_fail = 0
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and after_fail < 3:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+            ok += 1
+            if fail:
+                after_fail += 1
+        except OSError:
+            fail += 1
+            time.sleep(0.1)
+        if ok == 3 and not fail:
+            print("running", flush=True)
+    print("ok", ok > 3, "failed", fail > 0, "after", after_fail, flush=True)
+""")
+
+
+def test_client_loop_survives_kill_and_restart_with_inftime(net, tmp_path):
+    """kill -9 the TCP/IP server under a client loop and start a new one (and a new web
+    server in it): the client prints the rump_sp: messages and fetches again."""
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "p").write_bytes(b"x")
+    port = free_port()
+    need_curl()
+    web = start_web(net, www, port)
+    loop = subprocess.Popen(["python3", "-c", FETCHLOOP, "http://127.0.0.1:%d/p" % port],
+                            env=hijacked_env(net, RUMPHIJACK_RETRYCONNECT="inftime"), cwd=net.workdir,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    web2 = None
+    try:
+        assert loop.stdout.readline() == b"running\n"
+        for pid in net.pids:
+            os.kill(pid, signal.SIGKILL)
+        stop(web)
+        time.sleep(1.0)
+        r = subprocess.run([cmd("rump_server"), *NET, net.url], cwd=net.workdir, env=net.env,
+                           capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        net.pids[:] = pids_serving(net.path)
+        assert wait_for_socket(net.path)
+        web2 = start_web(net, www, port)   # the new kernel, configured: a web server in it
+        out, err = loop.communicate(timeout=120)
+        assert out.decode().splitlines()[-1] == "ok True failed True after 3"
+        assert err.decode().startswith("rump_sp: connection to kernel lost, trying to reconnect ...\n")
+        assert "rump_sp: reconnected!\n" in err.decode()
+    finally:
+        stop(loop)
+        stop(web)
+        if web2 is not None:
+            stop(web2)
