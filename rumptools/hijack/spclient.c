@@ -1224,11 +1224,14 @@ sp_prefork(char cookie[16])
 	char *body;
 	size_t blen;
 	unsigned gen;
-	if (sock < 0)
-		return ENOTCONN;
 	sp_begin(&b);
-	/* PREFORK has no body */
-	int e = roundtrip(b.p, RUMPSP_HEADER_SIZE, RUMPSP_TYPE_PREFORK, 0, &cls, &arg, &body, &blen, &gen);
+	/* PREFORK has no body; a lost connection is reconnected by the policy, as for calls */
+	int e;
+	for (int tries = 0;; tries++) {
+		e = roundtrip(b.p, RUMPSP_HEADER_SIZE, RUMPSP_TYPE_PREFORK, 0, &cls, &arg, &body, &blen, &gen);
+		if (e == 0 || tries > 1000 || lost(gen) != 0)
+			break;
+	}
 	sp_done(&b);
 	if (e)
 		return e;

@@ -242,3 +242,24 @@ def test_killed_server_once_policy(server):
     out, err = p.communicate(timeout=30)
     assert p.returncode == 3 and out.startswith(b"error Transport endpoint is not connected")
     assert err == b""
+
+
+def test_hijacked_shell_forks_across_a_restart_with_inftime(server):
+    """A hijacked shell running commands in a loop when the server is killed and started
+    again: its next fork reconnects (the tutorial's messages) instead of failing."""
+    loop = ("i=0; while [ $i -lt 30 ]; do /bin/true || echo fail $i; i=$((i+1)); sleep 0.1; done; "
+            "mkdir /rump/after && ls /rump")
+    p = subprocess.Popen(["sh", "-c", loop], env=hijacked_env(server, RUMPHIJACK_RETRYCONNECT="inftime"),
+                         cwd=server.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    _kill_server(server)
+    # the shell's next fork finds the kernel gone and keeps trying
+    assert p.stderr.readline() == b"rump_sp: connection to kernel lost, trying to reconnect ...\n"
+    r = subprocess.run([cmd("rump_server"), "-lrumpvfs", server.url], cwd=server.workdir, env=server.env,
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    from ..conftest import pids_serving
+    server.pids[:] = pids_serving(server.path)
+    out, err = p.communicate(timeout=120)
+    assert (p.returncode, out.split()) == (0, [b"after", b"dev"]), err
+    assert err == b"rump_sp: reconnected!\n"
