@@ -489,7 +489,7 @@ getpeername(int fd, struct sockaddr *a, socklen_t *l)
 HOSTFN(int, getsockopt, (int, int, int, void *, socklen_t *))
 HOSTFN(int, setsockopt, (int, int, int, const void *, socklen_t))
 
-enum { OPT_INT, OPT_BOOL, OPT_TIMEVAL, OPT_LINGER, OPT_ERRNO };
+enum { OPT_INT, OPT_BOOL, OPT_TIMEVAL, OPT_LINGER, OPT_ERRNO, OPT_BYTES };
 
 struct opt {
 	int lxlevel, lxname, nblevel, nbname, kind;
@@ -514,6 +514,10 @@ static const struct opt opts[] = {
 	{SOL_SOCKET, SO_TYPE, NB_SOL_SOCKET, 0x1008, OPT_INT},
 	{SOL_SOCKET, SO_SNDTIMEO, NB_SOL_SOCKET, 0x100b, OPT_TIMEVAL},
 	{SOL_SOCKET, SO_RCVTIMEO, NB_SOL_SOCKET, 0x100c, OPT_TIMEVAL},
+	/* local sockets: NetBSD's LOCAL_PEEREID (struct unpcbid {pid, euid, egid}, the
+	 * layout of Linux's struct ucred) and LOCAL_CREDS, at level 0 */
+	{SOL_SOCKET, SO_PEERCRED, 0, 3, OPT_BYTES},
+	{SOL_SOCKET, SO_PASSCRED, 0, 4, OPT_BOOL},
 	{IPPROTO_IP, IP_HDRINCL, IPPROTO_IP, 2, OPT_BOOL},
 	{IPPROTO_IP, IP_TOS, IPPROTO_IP, 3, OPT_INT},
 	{IPPROTO_IP, IP_TTL, IPPROTO_IP, 4, OPT_INT},
@@ -543,7 +547,7 @@ rump_setsockopt(int r, int level, int name, const void *v, socklen_t l)
 {
 	const struct opt *o = find_opt(level, name);
 	struct sp_buf b;
-	if (o == NULL)
+	if (o == NULL || o->kind == OPT_BYTES)
 		return hj_err(ENOPROTOOPT);
 	if (v == NULL)
 		return hj_err(EFAULT);
@@ -625,6 +629,19 @@ rump_getsockopt(int r, int level, int name, void *v, socklen_t *l)
 	int e = hj_call(RUMPSP_SYS_getsockopt, &b, &rep, &n);
 	if (e)
 		return hj_err(e);
+	if (o->kind == OPT_BYTES) {
+		const char *p;
+		size_t len;
+		if (n < 1 || sp_get_bytes(&rep, &p, &len)) {
+			sp_reply_free(&rep);
+			return hj_err(EPROTO);
+		}
+		if (*l > len)
+			*l = len;
+		memcpy(v, p, *l);
+		sp_reply_free(&rep);
+		return 0;
+	}
 	if (n >= 1 && !peek_none(&rep) && sp_get_int(&rep, &val)) {
 		/* a list (a linger pair, say): its first integer */
 		uint32_t m;
@@ -937,7 +954,9 @@ rump_recvmsg(int r, struct msghdr *m, int flags)
 	sp_begin(&b);
 	sp_int(&b, r);
 	sp_int(&b, (int64_t)want);
-	sp_int(&b, m->msg_control ? (int64_t)m->msg_controllen : 0);
+	/* room in the kernel's sizes: NetBSD's sockcred is larger than Linux's ucred; what
+	 * does not fit the program's buffer in Linux's layout is dropped (MSG_CTRUNC) below */
+	sp_int(&b, m->msg_control && m->msg_controllen ? (int64_t)m->msg_controllen * 2 + 64 : 0);
 	sp_int(&b, msg_to_rump(flags));
 	int e = hj_call(RUMPSP_SYS_recvmsg, &b, &rep, &nres);
 	if (e)

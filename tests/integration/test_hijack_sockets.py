@@ -381,6 +381,15 @@ LOCAL = textwrap.dedent("""
     x, _ = s.accept()
     c.sendall(b"stream")
     print(x.recv(10).decode(), x.getsockname(), c.getpeername(), os.stat("/rump/srv").st_mode >> 12)
+    import struct
+    pid, uid, gid = struct.unpack("iII", c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    print("peercred", pid > 1, uid, gid)       # the kernel's process, its credentials (root)
+    d1, d2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    d2.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    d1.send(b"who")
+    msg, anc, flags, _ = d2.recvmsg(10, socket.CMSG_SPACE(12))
+    print("creds", msg.decode(), [(l == socket.SOL_SOCKET, t == socket.SCM_CREDENTIALS, len(d)) for l, t, d in anc],
+          struct.unpack("iII", anc[0][2])[1:] if anc else None)
 """)
 
 
@@ -389,7 +398,8 @@ def test_local_sockets_in_the_kernel(servers):
     named listener in the kernel's file system (the name is the kernel's, untranslated)."""
     srv = servers(*NET, "-lrumpnet_local")
     out = ok(srv, ["python3", "-c", LOCAL], RUMPHIJACK="path=/rump,socket=all").decode().splitlines()
-    assert out == ["True True", "fd 1 True through SCM_RIGHTS", "ENOTSUP", "stream /srv /srv 12"]
+    assert out == ["True True", "fd 1 True through SCM_RIGHTS", "ENOTSUP", "stream /srv /srv 12",
+                   "peercred True 0 0", "creds who [(True, True, 12)] (0, 0)"]
 
 
 BLOCKED = textwrap.dedent("""
