@@ -860,14 +860,14 @@ rump_sendmsg(int r, const struct msghdr *m, int flags)
 static int
 put_cmsg(struct msghdr *m, size_t *used, size_t cap, int level, int type, const void *data, size_t n)
 {
-	if (*used + CMSG_SPACE(n) > cap)
+	if (*used + CMSG_LEN(n) > cap)		/* the last one needs no padding after it */
 		return -1;
 	struct cmsghdr *c = (struct cmsghdr *)((char *)m->msg_control + *used);
 	c->cmsg_level = level;
 	c->cmsg_type = type;
 	c->cmsg_len = CMSG_LEN(n);
 	memcpy(CMSG_DATA(c), data, n);
-	*used += CMSG_SPACE(n);
+	*used += CMSG_SPACE(n) < cap - *used ? CMSG_SPACE(n) : cap - *used;
 	return 0;
 }
 
@@ -896,21 +896,24 @@ get_control(struct sp_reply *rep, struct msghdr *m, int *mflags)
 				return -1;
 		int full = 0;
 		if (level == NB_SOL_SOCKET && type == NB_SCM_RIGHTS) {
-			int nfd = n / sizeof(int);
+			/* as many as fit, as Linux does; the rest are closed */
+			int nfd = n / sizeof(int), nfit = 0;
+			if (cap >= used + CMSG_LEN(0))
+				nfit = (cap - used - CMSG_LEN(0)) / sizeof(int);
+			if (nfit > nfd)
+				nfit = nfd;
 			int *fds = alloca(sizeof(int) * (nfd ? nfd : 1));
 			for (int j = 0; j < nfd; j++) {
 				int rf;
 				memcpy(&rf, p + j * sizeof(int), sizeof(int));
-				fds[j] = hj_newfd(rf);
+				if (j < nfit)
+					fds[j] = hj_newfd(rf);
+				else
+					hj_rump_close(rf);
 			}
-			full = put_cmsg(m, &used, cap, SOL_SOCKET, SCM_RIGHTS, fds, sizeof(int) * nfd);
-			if (full)	/* descriptors that do not fit are closed, as Linux does */
-				for (int j = 0; j < nfd; j++)
-					if (fds[j] >= 0) {
-						int rf = hj_rumpfd(fds[j]);
-						hj_forgetfd(rf);
-						hj_rump_close(rf);
-					}
+			if (nfit)
+				put_cmsg(m, &used, cap, SOL_SOCKET, SCM_RIGHTS, fds, sizeof(int) * nfit);
+			full = nfit < nfd;
 		} else if (level == NB_SOL_SOCKET && type == NB_SCM_TIMESTAMP && n >= 12) {
 			int64_t sec;
 			int32_t usec;

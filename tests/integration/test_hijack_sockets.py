@@ -367,6 +367,9 @@ LOCAL = textwrap.dedent("""
     socket.send_fds(a, [b"fd"], [fd])
     msg, fds, flags, addr = socket.recv_fds(b, 10, 2)
     print(msg.decode(), len(fds), fds[0] not in (fd, -1), os.pread(fds[0], 100, 0).decode())
+    socket.send_fds(a, [b"2"], [fd, fd])   # two descriptors, room for one: the other is closed
+    msg, fds2, flags, addr = socket.recv_fds(b, 10, 1)
+    print("truncated", len(fds2), bool(flags & socket.MSG_CTRUNC), os.pread(fds2[0], 7, 0).decode())
     r, w = os.pipe()                       # a host descriptor cannot go into the kernel
     try:
         socket.send_fds(a, [b"x"], [r])
@@ -398,7 +401,7 @@ def test_local_sockets_in_the_kernel(servers):
     named listener in the kernel's file system (the name is the kernel's, untranslated)."""
     srv = servers(*NET, "-lrumpnet_local")
     out = ok(srv, ["python3", "-c", LOCAL], RUMPHIJACK="path=/rump,socket=all").decode().splitlines()
-    assert out == ["True True", "fd 1 True through SCM_RIGHTS", "ENOTSUP", "stream /srv /srv 12",
+    assert out == ["True True", "fd 1 True through SCM_RIGHTS", "truncated 1 True through", "ENOTSUP", "stream /srv /srv 12",
                    "peercred True 0 0", "creds who [(True, True, 12)] (0, 0)"]
 
 
