@@ -1,7 +1,8 @@
 """librumphijack benchmarks, each beside a baseline measured in the same run:
 stat() of a rump path from a hijacked C program (calls/s) beside the bare unix-socket
 echo round trip of the same C program, a UDP datagram sent to itself and received
-through the kernel's loopback beside the host's, cat of a 256 MiB rumpfs file (MB/s) beside cat of
+through the kernel's loopback beside the host's, curl of a file from python3 -m
+http.server over the kernel's TCP beside the host's, cat of a 256 MiB rumpfs file (MB/s) beside cat of
 a host file, cp -R of a 1,000-file tree into /rump and ls -lR of it beside the host, and
 the start-up cost of `true` with and without the library."""
 import os
@@ -95,6 +96,45 @@ while True:                     # one client at a time, as many as come
 """
 
 
+def _serve(root, port, env):
+    """python3 -m http.server on 127.0.0.1:port (the kernel's if env hijacks), waited for."""
+    web = subprocess.Popen([PY, "-m", "http.server", "-b", "127.0.0.1", str(port)], cwd=root, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        r = subprocess.run(["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:%d/" % port], env=env)
+        if r.returncode == 0:
+            return web
+        time.sleep(0.1)
+    web.kill()
+    raise SystemExit("bench_hijack: http.server did not come up")
+
+
+def _http_row(d, hj):
+    import socket
+    root = os.path.join(d, "www")
+    os.mkdir(root)
+    mib = 32
+    with open(os.path.join(root, "f"), "wb") as f:
+        f.write(os.urandom(mib << 20))
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    times = {}
+    for name, env in (("rump", hj), ("host", dict(os.environ))):
+        web = _serve(root, port, env)
+        try:
+            times[name] = median_time(lambda: run_quiet(["curl", "-s", "-o", "/dev/null",
+                                                         "http://127.0.0.1:%d/f" % port], env=env), 5)
+        finally:
+            web.kill()
+            web.wait()
+    return ("curl of %d MiB from python3 -m http.server (both hijacked, kernel TCP)" % mib,
+            "%.0f MB/s" % mbps(mib << 20, times["rump"]),
+            "the same over the host's TCP: %.0f MB/s" % mbps(mib << 20, times["host"]),
+            "%.2fx" % (times["rump"] / times["host"]))
+
+
 def main():
     lib = library_path()
     if not os.path.exists(lib) or shutil.which("gcc") is None:
@@ -141,6 +181,10 @@ def main():
             per, per_host = statistics.median(udp), statistics.median(udp_host)
             rows.append(("UDP sendto+recv over 127.0.0.1, hijacked C program", "%.0f datagrams/s (%.1f us)" % (
                 1 / per, per * 1e6), "the host's stack: %.1f us" % (per_host * 1e6), "%.1fx" % (per / per_host)))
+
+            # 1c. curl from python3 -m http.server, both hijacked, over the kernel's TCP beside the host's
+            if shutil.which("curl"):
+                rows.append(_http_row(d, hj))
 
             # 2. cat of a big rumpfs file
             nbytes = BIG_MIB << 20
