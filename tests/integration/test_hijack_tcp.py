@@ -279,3 +279,29 @@ def test_curl_loop_in_a_hijacked_shell_across_kill_and_restart(net, tmp_path):
         stop(web)
         if web2 is not None:
             stop(web2)
+
+
+def test_tcp_connection_cycles_leak_nothing(net):
+    from .hijackkit import sysctl
+    nfiles = sysctl(net, "kern.nfiles")
+    script = textwrap.dedent("""
+        import socket
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        fds = set()
+        for i in range(300):
+            c = socket.create_connection(srv.getsockname())
+            a, _ = srv.accept()
+            c.sendall(b"x")
+            assert a.recv(1) == b"x"
+            fds.update((c.fileno(), a.fileno()))
+            c.close()
+            a.close()
+        print(len(fds))
+    """)
+    assert ok(net, ["python3", "-c", script], timeout=300) == b"2\n"   # the same two numbers each time
+    deadline = time.monotonic() + 15
+    while sysctl(net, "kern.nfiles") != nfiles and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sysctl(net, "kern.nfiles") == nfiles
