@@ -815,8 +815,13 @@ put_control(struct sp_buf *b, const struct msghdr *m)
 		count++;
 	sp_list(b, count);
 	for (c = CMSG_FIRSTHDR((struct msghdr *)m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (c->cmsg_len < CMSG_LEN(0) ||
+		    (char *)c + c->cmsg_len > (char *)m->msg_control + m->msg_controllen)
+			return EINVAL;
 		size_t dlen = c->cmsg_len - CMSG_LEN(0);
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			if (dlen / sizeof(int) > 1024)
+				return EINVAL;
 			int nfd = dlen / sizeof(int);
 			int *fds = (int *)CMSG_DATA(c);
 			int *rfds = alloca(sizeof(int) * (nfd ? nfd : 1));
@@ -897,6 +902,8 @@ get_control(struct sp_reply *rep, struct msghdr *m, int *mflags)
 		int full = 0;
 		if (level == NB_SOL_SOCKET && type == NB_SCM_RIGHTS) {
 			/* as many as fit, as Linux does; the rest are closed */
+			if (n / sizeof(int) > 4096)
+				return -1;	/* more than any kernel message holds */
 			int nfd = n / sizeof(int), nfit = 0;
 			if (cap >= used + CMSG_LEN(0))
 				nfit = (cap - used - CMSG_LEN(0)) / sizeof(int);
