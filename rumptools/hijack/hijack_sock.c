@@ -844,6 +844,8 @@ static ssize_t
 rump_sendmsg(int r, const struct msghdr *m, int flags)
 {
 	struct sp_buf b;
+	if (m->msg_iovlen > 1024)
+		return hj_err(EMSGSIZE);	/* Linux's UIO_MAXIOV */
 	sp_begin(&b);
 	sp_int(&b, r);
 	sp_list(&b, m->msg_iovlen);
@@ -957,6 +959,8 @@ rump_recvmsg(int r, struct msghdr *m, int flags)
 	int64_t mf = 0;
 	struct sockaddr_storage ss;
 	socklen_t sl = 0;
+	if (m->msg_iovlen > 1024)
+		return hj_err(EMSGSIZE);
 	for (size_t i = 0; i < m->msg_iovlen; i++)
 		want += m->msg_iov[i].iov_len;
 	if (want > RUMPSP_MAX_IO)
