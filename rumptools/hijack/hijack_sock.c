@@ -846,11 +846,21 @@ rump_sendmsg(int r, const struct msghdr *m, int flags)
 	struct sp_buf b;
 	if (m->msg_iovlen > 1024)
 		return hj_err(EMSGSIZE);	/* Linux's UIO_MAXIOV */
+	/* at most one request's worth: a stream socket reports the part it sent */
+	size_t niov = 0, total = 0;
+	while (niov < m->msg_iovlen && total < RUMPSP_MAX_IO)
+		total += m->msg_iov[niov++].iov_len;
 	sp_begin(&b);
 	sp_int(&b, r);
-	sp_list(&b, m->msg_iovlen);
-	for (size_t i = 0; i < m->msg_iovlen; i++)
-		sp_bytes(&b, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len);
+	sp_list(&b, niov);
+	total = 0;
+	for (size_t i = 0; i < niov; i++) {
+		size_t len = m->msg_iov[i].iov_len;
+		if (len > RUMPSP_MAX_IO - total)
+			len = RUMPSP_MAX_IO - total;
+		sp_bytes(&b, m->msg_iov[i].iov_base, len);
+		total += len;
+	}
 	int e = put_control(&b, m);
 	if (e == 0) {
 		sp_int(&b, msg_to_rump(flags));
