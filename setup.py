@@ -26,7 +26,7 @@ HIJACK = "rumptools.hijack.librumphijack"
 HIJACK_DIR = "rumptools/hijack"
 HIJACK_SOURCES = ["spclient.c", "config.c", "check.c", "hijack.c", "hijack_io.c", "hijack_fs.c",
                   "hijack_dir.c", "hijack_ftw.c", "hijack_stdio.c", "hijack_proc.c", "hijack_misc.c",
-                  "hijack_more.c"]
+                  "hijack_more.c", "hijack_sock.c", "hijack_poll.c"]
 
 
 def _header_sha256():

@@ -1,6 +1,8 @@
 """librumphijack benchmarks, each beside a baseline measured in the same run:
 stat() of a rump path from a hijacked C program (calls/s) beside the bare unix-socket
-echo round trip of the same C program, cat of a 256 MiB rumpfs file (MB/s) beside cat of
+echo round trip of the same C program, a UDP datagram sent to itself and received
+through the kernel's loopback beside the host's, curl of a file from python3 -m
+http.server over the kernel's TCP beside the host's, cat of a 256 MiB rumpfs file (MB/s) beside cat of
 a host file, cp -R of a 1,000-file tree into /rump and ls -lR of it beside the host, and
 the start-up cost of `true` with and without the library."""
 import os
@@ -20,6 +22,7 @@ BIG_MIB = int(os.environ.get("BENCH_HIJACK_MIB", "256"))
 PY = sys.executable
 
 CPROG = r"""
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +38,7 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* stat PATH N | echo SOCKET N: prints seconds per call */
+/* stat PATH N | echo SOCKET N | udp - N: prints seconds per call (udp: per datagram sent and received) */
 int main(int argc, char **argv) {
     int n = atoi(argv[3]);
     double t0;
@@ -44,6 +47,20 @@ int main(int argc, char **argv) {
         t0 = now();
         for (int i = 0; i < n; i++)
             if (stat(argv[2], &sb) != 0) { perror("stat"); return 1; }
+    } else if (strcmp(argv[1], "udp") == 0) {
+        /* a datagram to itself over 127.0.0.1, then receive it */
+        struct sockaddr_in a = {AF_INET};
+        socklen_t al = sizeof(a);
+        char buf[64] = {0};
+        int s = socket(AF_INET, SOCK_DGRAM, 0);
+        a.sin_addr.s_addr = htonl(0x7f000001);
+        if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+            getsockname(s, (struct sockaddr *)&a, &al) != 0) { perror("udp"); return 1; }
+        t0 = now();
+        for (int i = 0; i < n; i++) {
+            if (sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&a, sizeof(a)) != sizeof(buf) ||
+                recv(s, buf, sizeof(buf), 0) != sizeof(buf)) { perror("udp"); return 1; }
+        }
     } else {
         struct sockaddr_un sun = {AF_UNIX};
         char buf[256];
@@ -79,6 +96,45 @@ while True:                     # one client at a time, as many as come
 """
 
 
+def _serve(root, port, env):
+    """python3 -m http.server on 127.0.0.1:port (the kernel's if env hijacks), waited for."""
+    web = subprocess.Popen([PY, "-m", "http.server", "-b", "127.0.0.1", str(port)], cwd=root, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        r = subprocess.run(["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:%d/" % port], env=env)
+        if r.returncode == 0:
+            return web
+        time.sleep(0.1)
+    web.kill()
+    raise SystemExit("bench_hijack: http.server did not come up")
+
+
+def _http_row(d, hj):
+    import socket
+    root = os.path.join(d, "www")
+    os.mkdir(root)
+    mib = 32
+    with open(os.path.join(root, "f"), "wb") as f:
+        f.write(os.urandom(mib << 20))
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    times = {}
+    for name, env in (("rump", hj), ("host", dict(os.environ))):
+        web = _serve(root, port, env)
+        try:
+            times[name] = median_time(lambda: run_quiet(["curl", "-s", "-o", "/dev/null",
+                                                         "http://127.0.0.1:%d/f" % port], env=env), 5)
+        finally:
+            web.kill()
+            web.wait()
+    return ("curl of %d MiB from python3 -m http.server (both hijacked, kernel TCP)" % mib,
+            "%.0f MB/s" % mbps(mib << 20, times["rump"]),
+            "the same over the host's TCP: %.0f MB/s" % mbps(mib << 20, times["host"]),
+            "%.2fx" % (times["rump"] / times["host"]))
+
+
 def main():
     lib = library_path()
     if not os.path.exists(lib) or shutil.which("gcc") is None:
@@ -92,7 +148,8 @@ def main():
         sock = os.path.join(d, "fs")
         env = dict(os.environ, RUMP_SERVER="unix://" + sock)
         hj = dict(env, LD_PRELOAD=lib)
-        run_quiet([tool("rump_server"), "-lrumpvfs", "unix://" + sock], env=env)
+        run_quiet([tool("rump_server"), "-lrumpvfs", "-lrumpnet", "-lrumpnet_net", "-lrumpnet_netinet",
+                   "unix://" + sock], env=env)
         rows = []
         try:
             # 1. stat() round trips beside the bare echo of the same size
@@ -115,6 +172,19 @@ def main():
             rows.append(("stat() of /rump/x, hijacked C program", "%.0f calls/s (%.1f us)" % (
                 1 / per_stat, per_stat * 1e6), "bare unix-socket echo (C client, Python echo): %.1f us" % (
                 per_echo * 1e6), "%.2fx" % (per_stat / per_echo)))
+
+            # 1b. a UDP datagram to itself over the kernel's loopback beside the host's
+            udp = [float(subprocess.run([prog, "udp", "-", "2000"], env=hj, capture_output=True,
+                                        check=True).stdout) for _ in range(5)]
+            udp_host = [float(subprocess.run([prog, "udp", "-", "2000"], capture_output=True,
+                                             check=True).stdout) for _ in range(5)]
+            per, per_host = statistics.median(udp), statistics.median(udp_host)
+            rows.append(("UDP sendto+recv over 127.0.0.1, hijacked C program", "%.0f datagrams/s (%.1f us)" % (
+                1 / per, per * 1e6), "the host's stack: %.1f us" % (per_host * 1e6), "%.1fx" % (per / per_host)))
+
+            # 1c. curl from python3 -m http.server, both hijacked, over the kernel's TCP beside the host's
+            if shutil.which("curl"):
+                rows.append(_http_row(d, hj))
 
             # 2. cat of a big rumpfs file
             nbytes = BIG_MIB << 20

@@ -53,7 +53,25 @@
 	X(readlinkat, 3, (HJ_T(FD), HJ_T(PATH), HJ_T(SIZE)), 1, (HJ_T(PATH))) \
 	X(symlinkat, 3, (HJ_T(PATH), HJ_T(FD), HJ_T(PATH)), 0, (0)) \
 	X(unlinkat, 3, (HJ_T(FD), HJ_T(PATH), HJ_T(FLAGS)), 0, (0)) \
-	X(futimens, 3, (HJ_T(FD), HJ_T(INT64), HJ_T(INT64)), 0, (0))
+	X(futimens, 3, (HJ_T(FD), HJ_T(INT64), HJ_T(INT64)), 0, (0)) \
+	X(ioctl, 3, (HJ_T(FD), HJ_T(INT), HJ_T(VALUE)), 1, (HJ_T(VALUE))) \
+	X(__pollts50, 2, (HJ_T(POLLFDS), HJ_T(INT64)), 1, (HJ_T(REVENTS))) \
+	X(__socket30, 3, (HJ_T(INT), HJ_T(INT), HJ_T(INT)), 1, (HJ_T(FD))) \
+	X(socketpair, 3, (HJ_T(INT), HJ_T(INT), HJ_T(INT)), 2, (HJ_T(FD), HJ_T(FD))) \
+	X(bind, 2, (HJ_T(FD), HJ_T(SOCKADDR)), 0, (0)) \
+	X(connect, 2, (HJ_T(FD), HJ_T(SOCKADDR)), 0, (0)) \
+	X(listen, 2, (HJ_T(FD), HJ_T(INT)), 0, (0)) \
+	X(accept, 1, (HJ_T(FD)), 2, (HJ_T(FD), HJ_T(SOCKADDR))) \
+	X(sendto, 4, (HJ_T(FD), HJ_T(INBUF), HJ_T(FLAGS), HJ_T(SOCKADDR)), 1, (HJ_T(SSIZE))) \
+	X(recvfrom, 3, (HJ_T(FD), HJ_T(SIZE), HJ_T(FLAGS)), 2, (HJ_T(OUTBUF), HJ_T(SOCKADDR))) \
+	X(sendmsg, 5, (HJ_T(FD), HJ_T(INBUFS), HJ_T(VALUE), HJ_T(FLAGS), HJ_T(SOCKADDR)), 1, (HJ_T(SSIZE))) \
+	X(recvmsg, 4, (HJ_T(FD), HJ_T(SIZE), HJ_T(SIZE), HJ_T(FLAGS)), 4, \
+	    (HJ_T(OUTBUF), HJ_T(SOCKADDR), HJ_T(VALUE), HJ_T(FLAGS))) \
+	X(getsockname, 1, (HJ_T(FD)), 1, (HJ_T(SOCKADDR))) \
+	X(getpeername, 1, (HJ_T(FD)), 1, (HJ_T(SOCKADDR))) \
+	X(setsockopt, 4, (HJ_T(FD), HJ_T(INT), HJ_T(INT), HJ_T(VALUE)), 0, (0)) \
+	X(getsockopt, 3, (HJ_T(FD), HJ_T(INT), HJ_T(INT)), 1, (HJ_T(VALUE))) \
+	X(shutdown, 2, (HJ_T(FD), HJ_T(INT)), 0, (0))
 
 /* 0 if every call above matches the generated table; else -1 and a message */
 int hj_check_calls(char *err, size_t errlen);

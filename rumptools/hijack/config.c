@@ -196,7 +196,6 @@ hj_parse_config(const char *spec, struct hj_config *c, char *err, size_t errlen)
 		switch (key) {
 		case K_SOCKET:
 			memset(c->socket_rump, 0, sizeof(c->socket_rump));
-			c->socket_given = 1;
 			if (parse_list(value, "socket", family_of, c->socket_rump, HJ_NFAMILIES, err, errlen))
 				return -1;
 			break;
@@ -228,11 +227,5 @@ hj_parse_config(const char *spec, struct hj_config *c, char *err, size_t errlen)
 			break;
 		}
 	}
-	/*
-	 * The kernel has no socket calls yet: sockets stay on the host unless
-	 * the user's own socket= asks for the kernel (and is then refused).
-	 */
-	if (is_default)
-		c->socket_given = 0;
 	return 0;
 }

@@ -22,7 +22,6 @@ struct hj_config {
 	char blanket[HJ_MAXBLANKETS][256];
 	int nblankets;
 	unsigned char socket_rump[HJ_NFAMILIES];	/* by host AF_* number */
-	int socket_given;		/* the user's RUMPHIJACK has socket= */
 	int vfs;			/* HJ_VFS_* */
 	int sysctl_rump;
 	int modctl_rump;

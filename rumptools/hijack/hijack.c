@@ -556,6 +556,7 @@ close(int fd)
 		return H(close)(fd);
 	if (fd == sp_sockfd())
 		return hj_err(EBADF);		/* not the program's */
+	hj_epoll_closed(fd);
 	if (fd >= 0 && fd < hj_cfg.fdoff) {
 		if (fd < HJ_NALIAS && aliases[fd])
 			return drop_alias(fd, 0);
@@ -803,6 +804,19 @@ ioctl(int fd, unsigned long req, ...)
 			return -1;
 		fl = *(int *)arg ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
 		return rump_fcntl(fd, r, F_SETFL, fl);
+	}
+	case FIONREAD: {
+		/* NetBSD's FIONREAD; the answer comes back as a value */
+		struct sp_buf b;
+		sp_begin(&b);
+		sp_int(&b, r);
+		sp_int(&b, (int32_t)0x4004667f);
+		sp_none(&b);
+		int64_t v = hj_call_int(RUMPSP_SYS_ioctl, &b);
+		if (v < 0)
+			return -1;
+		*(int *)arg = (int)v;
+		return 0;
 	}
 	default:
 		/* Linux's numbers mean nothing to the kernel: terminals, FICLONE, ... */

@@ -75,6 +75,10 @@ void hj_to_stat(const struct hj_stat *s, struct stat *out);
 /* directory streams (hijack_dir.c) */
 int hj_dir_owns(void *dirp);
 
+/* epoll sets with kernel members (hijack_poll.c): fd was closed */
+void hj_epoll_closed(int fd);
+void hj_poll_after_fork(void);	/* in a forked child: the table's lock may be held by a thread that is gone */
+
 /* stdio (hijack_stdio.c) */
 void hj_std_alias_changed(int fd);
 void hj_std_alias_flush(int fd);

@@ -48,6 +48,7 @@ rump_fork(pid_t (*hostfork)(void))
 	pid_t pid = hostfork();
 	if (pid == 0) {
 		pthread_mutex_init(&hj_fdlock, NULL);
+		hj_poll_after_fork();
 		sp_fork_child(cookie);
 	}
 	return pid;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <linux/futex.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -323,6 +324,8 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static void reader_interrupted(void);
+
 static int
 read_all(int fd, char *p, size_t n)
 {
@@ -331,8 +334,10 @@ read_all(int fd, char *p, size_t n)
 		if (got == 0)
 			return ECONNRESET;
 		if (got < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				reader_interrupted();
 				continue;
+			}
 			return errno;
 		}
 		p += got;
@@ -690,8 +695,10 @@ buffered_read(int fd, char *p, size_t n)
 		if (got == 0)
 			return ECONNRESET;
 		if (got < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				reader_interrupted();
 				continue;
+			}
 			return errno;
 		}
 		rpos = 0;
@@ -736,6 +743,27 @@ read_frame(int fd, uint64_t *reqno, int *cls, int *type, int *arg, char **body, 
 	return 0;
 }
 
+/*
+ * Waking waiters.  Threads that wait for their reply while another thread
+ * reads sleep on the futex word sp_seq, not on a condition variable, so
+ * that a signal handler run in them interrupts the wait as it would the
+ * host's own system call: with SA_RESTART the kernel restarts the futex
+ * wait (and our read of the socket) by itself, without it the wait fails
+ * with EINTR, and the thread asks the server to interrupt its call
+ * (rump_sp(7), INTERRUPT).  With sp_lock held.
+ */
+static unsigned int sp_seq;
+static int sp_futex_waiters;
+
+static void
+wake_all(void)
+{
+	sp_seq++;
+	pthread_cond_broadcast(&sp_cond);
+	if (sp_futex_waiters)
+		syscall(SYS_futex, &sp_seq, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+}
+
 /* with sp_lock held: every waiter of this generation learns the connection is gone */
 static void
 fail_all(void)
@@ -743,7 +771,68 @@ fail_all(void)
 	for (int i = 0; i < NSLOTS; i++)
 		if (slots[i].reqno && !slots[i].done)
 			slots[i].done = -1;
-	pthread_cond_broadcast(&sp_cond);
+	wake_all();
+}
+
+/* ask the server to interrupt request reqno on connection fd; no response comes */
+static void
+send_interrupt(int fd, uint64_t reqno)
+{
+	char h[RUMPSP_HEADER_SIZE];
+	fill_header(h, sizeof(h), reqno, RUMPSP_CLASS_REQ, RUMPSP_TYPE_INTERRUPT, 0);
+	pthread_mutex_lock(&sp_sendlock);
+	write_all(fd, h, sizeof(h));
+	pthread_mutex_unlock(&sp_sendlock);
+}
+
+/* the calling thread's call in progress, for a signal that interrupts it */
+static __thread struct {
+	uint64_t reqno;		/* 0: none */
+	int fd;
+	int interrupted;	/* INTERRUPT sent for it */
+} cur;
+
+/* the thread's cancellation handle, if it made one (sp_cancel_arm) */
+static __thread struct sp_cancel *cur_cancel;
+
+/* the reader's read of the socket failed with EINTR: a handler ran without SA_RESTART */
+static void
+reader_interrupted(void)
+{
+	if (cur.reqno && !cur.interrupted) {
+		cur.interrupted = 1;
+		send_interrupt(cur.fd, cur.reqno);
+	}
+}
+
+void
+sp_cancel_arm(struct sp_cancel *c)
+{
+	c->reqno = 0;
+	c->fd = -1;
+	c->want = 0;
+	cur_cancel = c;
+}
+
+void
+sp_cancel_disarm(void)
+{
+	pthread_mutex_lock(&sp_lock);
+	cur_cancel = NULL;
+	pthread_mutex_unlock(&sp_lock);
+}
+
+/* another thread: interrupt the call c's thread makes now or next */
+void
+sp_cancel(struct sp_cancel *c)
+{
+	pthread_mutex_lock(&sp_lock);
+	c->want = 1;
+	uint64_t reqno = c->reqno;
+	int fd = c->fd;
+	pthread_mutex_unlock(&sp_lock);
+	if (reqno)
+		send_interrupt(fd, reqno);
 }
 
 /*
@@ -777,6 +866,11 @@ roundtrip(char *frame, size_t flen, int type, int32_t arg, int *cls, int *rarg,
 	me->reqno = ++next_reqno;
 	me->done = 0;
 	me->body = NULL;
+	struct sp_cancel *cc = type == RUMPSP_TYPE_SYSCALL ? cur_cancel : NULL;
+	if (cc) {
+		cc->reqno = me->reqno;
+		cc->fd = fd;
+	}
 	pthread_mutex_unlock(&sp_lock);
 
 	fill_header(frame, flen, me->reqno, RUMPSP_CLASS_REQ, type, arg);
@@ -789,13 +883,33 @@ roundtrip(char *frame, size_t flen, int type, int32_t arg, int *cls, int *rarg,
 		if (generation == *lostgen)
 			fail_all();
 		me->reqno = 0;
-		pthread_cond_broadcast(&sp_cond);
+		if (cc)
+			cc->reqno = 0;
+		wake_all();
 		pthread_mutex_unlock(&sp_lock);
 		return ENOTCONN;
 	}
+	if (cc && cc->want) {
+		pthread_mutex_unlock(&sp_lock);
+		send_interrupt(fd, me->reqno);
+		pthread_mutex_lock(&sp_lock);
+	}
+	if (type == RUMPSP_TYPE_SYSCALL) {
+		cur.reqno = me->reqno;
+		cur.fd = fd;
+		cur.interrupted = 0;
+	}
 	while (!me->done) {
 		if (reading) {
-			pthread_cond_wait(&sp_cond, &sp_lock);
+			unsigned int seq = sp_seq;
+			sp_futex_waiters++;
+			pthread_mutex_unlock(&sp_lock);
+			long rc = syscall(SYS_futex, &sp_seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+			int werr = rc < 0 ? errno : 0;
+			if (werr == EINTR)
+				reader_interrupted();	/* the same: this thread's call is interrupted */
+			pthread_mutex_lock(&sp_lock);
+			sp_futex_waiters--;
 			continue;
 		}
 		/* become the reader until our reply is in */
@@ -832,7 +946,7 @@ roundtrip(char *frame, size_t flen, int type, int32_t arg, int *cls, int *rarg,
 				s->len = bl;
 				s->done = 1;
 				if (s != me)
-					pthread_cond_broadcast(&sp_cond);
+					wake_all();
 			} else
 				free(bd);
 			if (me->done)
@@ -840,15 +954,18 @@ roundtrip(char *frame, size_t flen, int type, int32_t arg, int *cls, int *rarg,
 			pthread_mutex_unlock(&sp_lock);
 		}
 		reading = 0;
-		pthread_cond_broadcast(&sp_cond);	/* someone else reads now */
+		wake_all();	/* someone else reads now */
 	}
+	cur.reqno = 0;
+	if (cc)
+		cc->reqno = 0;
 	int ok = me->done == 1;
 	*cls = me->cls;
 	*rarg = me->arg;
 	*body = me->body;
 	*blen = me->len;
 	me->reqno = 0;
-	pthread_cond_broadcast(&sp_cond);
+	wake_all();
 	pthread_mutex_unlock(&sp_lock);
 	return ok ? 0 : ENOTCONN;
 }
@@ -1107,11 +1224,14 @@ sp_prefork(char cookie[16])
 	char *body;
 	size_t blen;
 	unsigned gen;
-	if (sock < 0)
-		return ENOTCONN;
 	sp_begin(&b);
-	/* PREFORK has no body */
-	int e = roundtrip(b.p, RUMPSP_HEADER_SIZE, RUMPSP_TYPE_PREFORK, 0, &cls, &arg, &body, &blen, &gen);
+	/* PREFORK has no body; a lost connection is reconnected by the policy, as for calls */
+	int e;
+	for (int tries = 0;; tries++) {
+		e = roundtrip(b.p, RUMPSP_HEADER_SIZE, RUMPSP_TYPE_PREFORK, 0, &cls, &arg, &body, &blen, &gen);
+		if (e == 0 || tries > 1000 || lost(gen) != 0)
+			break;
+	}
 	sp_done(&b);
 	if (e)
 		return e;
@@ -1145,6 +1265,9 @@ sp_after_fork_reset(void)
 		slots[i].done = 0;
 	}
 	reading = 0;
+	sp_futex_waiters = 0;
+	cur.reqno = 0;
+	cur_cancel = NULL;
 	rpos = rlen = 0;
 }
 

@@ -58,6 +58,21 @@ void sp_reply_free(struct sp_reply *);
  */
 int sp_syscall(int number, struct sp_buf *args, struct sp_reply *r, uint32_t *nres);
 
+/*
+ * Interrupting a call from another thread (a mixed poll's kernel half):
+ * the thread that will make the call arms a handle first; sp_cancel from
+ * any thread then asks the server to interrupt that call (it fails with
+ * EINTR unless it has finished), even if it has not been sent yet.
+ */
+struct sp_cancel {
+	uint64_t reqno;
+	int fd;
+	int want;
+};
+void sp_cancel_arm(struct sp_cancel *);	/* by the calling thread, before its call */
+void sp_cancel_disarm(void);			/* by the calling thread, after it */
+void sp_cancel(struct sp_cancel *);
+
 /* connection life */
 int sp_init(const char *comm);		/* 0 or a Linux errno; prints nothing */
 int sp_connected(void);

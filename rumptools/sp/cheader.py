@@ -66,7 +66,7 @@ def render():
            _define("BANNER_MAX", wire.BANNER_MAX)]
     for name in ("REQ", "RESP", "ERROR"):
         out.append(_define("CLASS_" + name, getattr(wire, name)))
-    for name in ("HANDSHAKE", "SYSCALL", "PREFORK", "RAISE"):
+    for name in ("HANDSHAKE", "SYSCALL", "PREFORK", "RAISE", "INTERRUPT"):
         out.append(_define("TYPE_" + name, getattr(wire, name)))
     for name in ("HS_GUEST", "HS_AUTH", "HS_FORK", "HS_EXEC"):
         out.append(_define(name, getattr(wire, name)))

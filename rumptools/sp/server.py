@@ -330,6 +330,9 @@ class Connection:
             return False
         if typ == wire.PREFORK:
             return self.prefork(reqno)
+        if typ == wire.INTERRUPT:
+            self.kernel.interrupt(self.proc, reqno)     # no response, whether found or not
+            return True
         self.send_error(reqno, wire.E_MALFORMED)
         return True
 
@@ -425,7 +428,7 @@ class Connection:
         if not ent.check(args):
             self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
             return
-        err, results, after, detail = k.run(proc, ent, args, self._handoff)
+        err, results, after, detail = k.run(proc, ent, args, self._handoff, reqno)
         if err:
             body = wire.encode((detail,)) if detail else b""
             reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body)

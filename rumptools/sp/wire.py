@@ -33,6 +33,7 @@ MAX_OBJECTS = 1 << 18       # values decoded from one body
 REQ, RESP, ERROR = 0, 1, 2
 # type
 HANDSHAKE, SYSCALL, PREFORK, RAISE = 0, 1, 7, 8
+INTERRUPT = 9     # client -> server: interrupt the call with this request number (no response)
 # handshake kinds
 HS_GUEST, HS_AUTH, HS_FORK, HS_EXEC = 0, 1, 2, 3
 # ERROR frame codes and the errno a client reports for each (NetBSD numbers)

@@ -403,9 +403,19 @@ SOCKETS = textwrap.dedent("""
 """)
 
 
-def test_sockets_stay_on_the_host_by_default(server):
-    """The kernel has no socket calls yet: the default socket=all:nolocal still leaves them on the host."""
-    assert ok(server, ["python3", "-c", SOCKETS]).decode().split("\n")[:2] == ["OVER THE HOST", "pair"]
+def test_sockets_stay_on_the_host_without_socket_spec(server):
+    """A RUMPHIJACK without socket= leaves every family on the host (NetBSD's parser starts so)."""
+    out = ok(server, ["python3", "-c", SOCKETS], RUMPHIJACK="path=/rump").decode()
+    assert out.split("\n")[:2] == ["OVER THE HOST", "pair"]
+
+
+def test_default_sends_inet_to_a_kernel_without_networking(server):
+    """The default socket=all:nolocal: AF_INET goes to the kernel, which has no networking
+    here (EAFNOSUPPORT), while AF_UNIX stays on the host."""
+    script = "import socket\ntry:\n    socket.socket()\nexcept OSError as e:\n    print(e.strerror)\n" \
+             "a, b = socket.socketpair(); a.send(b'pair'); print(b.recv(9).decode())"
+    out = ok(server, ["python3", "-c", script]).decode().splitlines()
+    assert out == ["Address family not supported by protocol", "pair"]
 
 
 def test_explicit_socket_families_are_refused(server):

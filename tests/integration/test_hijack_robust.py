@@ -206,7 +206,7 @@ def test_dup2_onto_the_library_socket_moves_it(server):
 
 
 def test_http_server_and_curl_under_the_library_use_host_sockets(server, tmp_path):
-    """Until the kernel has sockets, a hijacked web server and client talk over the host's."""
+    """With a RUMPHIJACK that has no socket=, a hijacked web server and client talk over the host's."""
     import shutil
     import socket
     if shutil.which("curl") is None:
@@ -218,7 +218,7 @@ def test_http_server_and_curl_under_the_library_use_host_sockets(server, tmp_pat
     port = s.getsockname()[1]
     s.close()
     web = subprocess.Popen(["python3", "-m", "http.server", "-b", "127.0.0.1", str(port)],
-                           cwd=str(tmp_path / "www"), env=hijacked_env(server),
+                           cwd=str(tmp_path / "www"), env=hijacked_env(server, RUMPHIJACK="path=/rump"),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
@@ -228,7 +228,7 @@ def test_http_server_and_curl_under_the_library_use_host_sockets(server, tmp_pat
                 break
             except OSError:
                 time.sleep(0.1)
-        out = ok(server, ["curl", "-s", "http://127.0.0.1:%d/page" % port])
+        out = ok(server, ["curl", "-s", "http://127.0.0.1:%d/page" % port], RUMPHIJACK="path=/rump")
         assert out == b"served\n"
     finally:
         web.kill()
@@ -242,3 +242,24 @@ def test_killed_server_once_policy(server):
     out, err = p.communicate(timeout=30)
     assert p.returncode == 3 and out.startswith(b"error Transport endpoint is not connected")
     assert err == b""
+
+
+def test_hijacked_shell_forks_across_a_restart_with_inftime(server):
+    """A hijacked shell running commands in a loop when the server is killed and started
+    again: its next fork reconnects (the tutorial's messages) instead of failing."""
+    loop = ("i=0; while [ $i -lt 30 ]; do /bin/true || echo fail $i; i=$((i+1)); sleep 0.1; done; "
+            "mkdir /rump/after && ls /rump")
+    p = subprocess.Popen(["sh", "-c", loop], env=hijacked_env(server, RUMPHIJACK_RETRYCONNECT="inftime"),
+                         cwd=server.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    _kill_server(server)
+    # the shell's next fork finds the kernel gone and keeps trying
+    assert p.stderr.readline() == b"rump_sp: connection to kernel lost, trying to reconnect ...\n"
+    r = subprocess.run([cmd("rump_server"), "-lrumpvfs", server.url], cwd=server.workdir, env=server.env,
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    from ..conftest import pids_serving
+    server.pids[:] = pids_serving(server.path)
+    out, err = p.communicate(timeout=120)
+    assert (p.returncode, out.split()) == (0, [b"after", b"dev"]), err
+    assert err == b"rump_sp: reconnected!\n"

@@ -197,9 +197,10 @@ class Kernel:
             return errnos.ENOSYS, (), None, None
         return self.run(proc, ent, args, before_sleep)
 
-    def run(self, proc, ent, args, before_sleep=None):
+    def run(self, proc, ent, args, before_sleep=None, tag=None):
         """Run one system call as a new LWP of proc. Takes the kernel lock.
 
+        tag marks the LWP for interrupt() (sysproxy: the request number).
         Returns (errno, results, after_reply, detail). A handler that trips
         over a client's value of the wrong type or range (TypeError,
         ValueError, OverflowError, UnicodeError: wire values are typed, so
@@ -214,6 +215,7 @@ class Kernel:
             if proc.exiting:            # its connection is gone: a call still queued does not run
                 return errnos.EINTR, (), None, None
             lwp = proc.new_lwp(before_sleep)
+            lwp.tag = tag
             curlwp_slot.lwp = lwp
             try:
                 return 0, ent.handler(lwp, *args), lwp.after_reply, None
@@ -232,6 +234,18 @@ class Kernel:
                 curlwp_slot.lwp = None
                 if proc.exiting and not proc.lwps:
                     proc.files.close_all()  # what calls finishing after exit() opened
+
+    def interrupt(self, proc, tag):
+        """Interrupt proc's call tagged tag (a signal in the client): an interruptible
+        sleep it is in, or the next one it starts, fails with EINTR. A call that has
+        finished is not affected. Returns True if the call was found."""
+        with self.lock:
+            for lwp in proc.lwps:
+                if lwp.tag == tag:
+                    lwp.interrupted = True
+                    self.sleepq.interrupt(lwp)
+                    return True
+        return False
 
     # -- sync and reboot -----------------------------------------------------
     def sync(self):

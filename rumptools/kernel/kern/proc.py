@@ -15,7 +15,7 @@ from .files import FileTable
 
 class Lwp:
     __slots__ = ("proc", "lid", "cond", "wchan", "woken", "wokenby", "timer", "selrecs",
-                 "before_sleep_hook", "after_reply")
+                 "before_sleep_hook", "after_reply", "tag", "interrupted")
 
     def __init__(self, proc, lid, before_sleep=None):
         self.proc = proc
@@ -28,6 +28,8 @@ class Lwp:
         self.selrecs = None         # poll/select: selinfo records noted during a scan
         self.before_sleep_hook = before_sleep     # sysproxy: called once before the LWP first sleeps
         self.after_reply = None     # run by sysproxy once the reply is on the wire
+        self.tag = None             # sysproxy: the request number of the call it runs
+        self.interrupted = False    # its client interrupted the call: sleeps fail with EINTR
 
     def before_sleep(self):
         hook = self.before_sleep_hook

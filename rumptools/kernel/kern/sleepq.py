@@ -11,7 +11,8 @@ poll/select sleep on every selinfo their descriptors recorded; a socket
 may wait for data or for an error). It is woken by wakeup(chan) on any of
 them, by its timeout (its own Callout on the kernel clock, re-armed per
 sleep and stopped on every exit from it, so virtual time works and no
-timer outlives its sleep) or by its process exiting (EINTR).
+timer outlives its sleep), by its process exiting or by its client
+interrupting the call (EINTR; interruptible sleeps only).
 
 Only LWPs (syscalls) sleep. Callout handlers and softint handlers must not;
 host threads never touch sleep queues (they hand work to a softint).
@@ -60,7 +61,7 @@ class SleepQueues:
         lwp = curlwp()
         if lwp is None:
             raise RuntimeError("tsleep outside an LWP")
-        if intr and lwp.proc.exiting:
+        if intr and (lwp.proc.exiting or lwp.interrupted):
             raise RumpError(errnos.EINTR)
         lwp.before_sleep()
         if lwp.cond is None:
@@ -84,7 +85,7 @@ class SleepQueues:
             timer.schedule(timo)
         try:
             while lwp.woken is None:
-                if intr and lwp.proc.exiting:
+                if intr and (lwp.proc.exiting or lwp.interrupted):
                     lwp.woken = "intr"
                     break
                 lwp.cond.wait()
@@ -121,7 +122,7 @@ class SleepQueues:
             lwp.cond.notify()
 
     def interrupt(self, lwp):
-        """Wake an LWP of an exiting process."""
+        """Wake an LWP of an exiting process, or one whose client interrupted its call."""
         if lwp.wchan is not None and lwp.woken is None:
             lwp.woken = "intr"
             lwp.cond.notify()
