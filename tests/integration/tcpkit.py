@@ -1,0 +1,74 @@
+"""Socket-side helpers for the TCP tests: kernelkit calls that do not block the test, pcb rows, and
+the marker for tests that need TCP in the kernel.
+
+`needs_tcp` marks a test xfail (strict, raising RumpError) exactly when the
+kernel under test has no TCP (socket(AF_INET, SOCK_STREAM) fails with EPROTOTYPE or EPROTONOSUPPORT),
+so the suite stays honest both before and after TCP lands: with TCP the mark
+is inert and the test must pass.
+"""
+import functools
+
+import pytest
+
+from rumptools.abi import errnos
+from rumptools.abi import net as N
+from rumptools.abi.errnos import RumpError
+from tests.unit.kernelkit import boot, call, call_in_thread, spawn
+
+
+@functools.lru_cache(maxsize=None)
+def tcp_missing():
+    k = boot("rumpnet", "rumpnet_net", "rumpnet_netinet")
+    try:
+        call(k, spawn(k), "socket", N.AF_INET, N.SOCK_STREAM, 0)
+        return False
+    except RumpError as e:
+        return e.errno in (errnos.EPROTONOSUPPORT, errnos.EPROTOTYPE)
+    finally:
+        k.reboot(0)
+
+
+needs_tcp = pytest.mark.xfail(tcp_missing(), raises=RumpError, strict=True,
+                              reason="no TCP in this kernel: socket(AF_INET, SOCK_STREAM) fails (EPROTOTYPE)")
+
+
+def listener(k, port, backlog=5, addr="0.0.0.0"):
+    fd = call(k, k.p, "socket", N.AF_INET, N.SOCK_STREAM, 0)
+    call(k, k.p, "bind", fd, (N.AF_INET, addr, port))
+    call(k, k.p, "listen", fd, backlog)
+    return fd
+
+
+def accept(k, fd, timeout=5.0):
+    th, box = call_in_thread(k, k.p, "accept", fd)
+    th.join(timeout)
+    assert not th.is_alive(), "accept did not return"
+    if "error" in box:
+        raise RumpError(box["error"])
+    return box["result"]
+
+
+def connect_bg(k, addr, port, sock=None):
+    """Start connect() of a new (or the given) TCP socket in a thread; returns (fd, thread, box)."""
+    fd = sock if sock is not None else call(k, k.p, "socket", N.AF_INET, N.SOCK_STREAM, 0)
+    th, box = call_in_thread(k, k.p, "sock_connect", fd, (N.AF_INET, addr, port))
+    return fd, th, box
+
+
+def read_now(k, fd, n=65536):
+    """What the socket has to read without waiting (b"" at end of stream); RumpError(EAGAIN) if nothing."""
+    data, _addr = call(k, k.p, "recvfrom", fd, n, N.MSG_DONTWAIT)
+    return data
+
+
+def error_of(k, fd):
+    return call(k, k.p, "getsockopt", fd, N.SOL_SOCKET, N.SO_ERROR)
+
+
+def tcp_rows(k):
+    """net.inet.tcp.pcblist as dicts of PCB_FIELDS."""
+    return [dict(zip(N.PCB_FIELDS, r)) for r in call(k, k.p, "sysctl", "net.inet.tcp.pcblist", 0, None)[1]]
+
+# a test that only sends segments to the kernel fails by assertion (no RST comes) rather than by a call
+needs_tcp_input = pytest.mark.xfail(tcp_missing(), raises=AssertionError, strict=True,
+                                    reason="no TCP in this kernel: a segment gets ICMP protocol unreachable, not RST")
