@@ -11,7 +11,7 @@ MANSTAMP := $(MANDIR)/.installed
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
 DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc \
              makefs:makefs fls:sleuthkit cpio:cpio \
-             ip:iproute2 nsenter:util-linux
+             ip:iproute2 tc:iproute2 nsenter:util-linux
 
 # the C sources are built by pip (setup.py): a change rebuilds
 $(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c $(wildcard rumptools/hijack/*.c rumptools/hijack/*.h)
