@@ -134,8 +134,8 @@ class NetnsServer:
     def popen(self, argv, **kw):
         kw.setdefault("stdout", subprocess.PIPE)
         kw.setdefault("stderr", subprocess.PIPE)
-        return subprocess.Popen(["nsenter", "-t", str(self.proc.pid), "-n"] + list(argv), cwd=REPO,
-                                env=self.env, **kw)
+        kw.setdefault("env", self.env)
+        return subprocess.Popen(["nsenter", "-t", str(self.proc.pid), "-n"] + list(argv), cwd=REPO, **kw)
 
     def tc(self, *args):
         return subprocess.run(["nsenter", "-t", str(self.proc.pid), "-n", "tc"] + list(args), capture_output=True)

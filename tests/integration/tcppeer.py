@@ -14,6 +14,7 @@ virtual stamps, so they do not depend on machine load. Conn keeps the
 sequence numbers of one connection so tests read like the RFC's diagrams.
 """
 import collections
+import contextlib
 import os
 import struct
 import threading
@@ -42,6 +43,19 @@ def kernel_on(bus, addr=KERNEL_IP):
     call(k, p, "ioctl", s, N.SIOCAIFADDR, ("shmif0", addr, None, None))
     k.p, k.s, k.addr = p, s, addr
     return k
+
+
+@contextlib.contextmanager
+def kernel_and_peer(tmp_path):
+    """(kernel, Peer) on a fresh bus in tmp_path; both shut down afterwards."""
+    bus = str(tmp_path / "bus")
+    k = kernel_on(bus)
+    peer = Peer(bus, k)
+    try:
+        yield k, peer
+    finally:
+        peer.close()
+        k.reboot(0)
 
 
 def mac_of(k):

@@ -14,18 +14,25 @@ import os
 import random
 import time
 
+import pytest
 from scapy.layers.inet import TCP
 
 from rumptools.abi import net as N
 from tests.integration.tcpfuzz import segments
 from tests.integration.tcpkit import accept, needs_tcp, tcp_rows
-from tests.integration.tcppeer import PEER_IP, connect_to
-from tests.integration.test_tcp_scapy import established, net, read_soon  # noqa: F401 (fixture)
+from tests.integration.tcppeer import PEER_IP, connect_to, kernel_and_peer
+from tests.integration.test_tcp_scapy import established, read_soon
 from tests.unit.kernelkit import call
 
 pytestmark = needs_tcp
 COUNT = int(os.environ.get("TCP_FUZZ_SEGMENTS", "3000"))
 BATCH = 256
+
+
+@pytest.fixture
+def net(tmp_path):
+    with kernel_and_peer(tmp_path) as kp:
+        yield kp
 
 
 def ip_total(k):

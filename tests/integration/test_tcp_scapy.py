@@ -14,7 +14,7 @@ from rumptools.abi import errnos
 from rumptools.abi import net as N
 from rumptools.abi.errnos import RumpError
 from tests.integration.tcpkit import accept, connect_bg, error_of, listener, needs_tcp, needs_tcp_input, read_now, tcp_rows
-from tests.integration.tcppeer import PEER_IP, Conn, Peer, connect_to, kernel_on, opts
+from tests.integration.tcppeer import PEER_IP, Conn, connect_to, kernel_and_peer, opts
 from tests.unit.kernelkit import call
 
 pytestmark = needs_tcp
@@ -22,12 +22,8 @@ pytestmark = needs_tcp
 
 @pytest.fixture
 def net(tmp_path):
-    bus = str(tmp_path / "bus")
-    k = kernel_on(bus)
-    peer = Peer(bus, k)
-    yield k, peer
-    peer.close()
-    k.reboot(0)
+    with kernel_and_peer(tmp_path) as kp:
+        yield kp
 
 
 def established(k, peer, port=80, sport=40000, options=None):
