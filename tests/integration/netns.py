@@ -83,7 +83,9 @@ class NetnsServer:
         host_if = "tap1" if self.impair else "tap0"
         setup = ["ip link set lo up", "ip tuntap add dev tap0 mode tap", "ip link set tap0 mtu %d up" % self.mtu]
         if self.impair:
-            setup.append("ip tuntap add dev tap1 mode tap")
+            # Linux must not answer on tap0 itself (it would, for any local address): only through the relay
+            setup += ["echo 8 > /proc/sys/net/ipv4/conf/tap0/arp_ignore",
+                      "echo 1 > /proc/sys/net/ipv6/conf/tap0/disable_ipv6", "ip tuntap add dev tap1 mode tap"]
         setup += ["ip addr add %s/24 dev %s" % (HOST_IP, host_if), "ip link set %s mtu %d up" % (host_if, self.mtu),
                   'exec "$0" "$@"']
         argv = ["unshare", "-n", "sh", "-c", " && ".join(setup), os.path.join(BIN, "rump_server"), "-s"] + \
