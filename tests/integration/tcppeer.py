@@ -20,7 +20,7 @@ import struct
 import threading
 import time
 
-from scapy.layers.inet import IP, TCP
+from scapy.layers.inet import ICMP, IP, TCP
 from scapy.layers.l2 import ARP, Ether
 
 from rumptools.abi import net as N
@@ -52,6 +52,8 @@ def kernel_and_peer(tmp_path):
     k = kernel_on(bus)
     peer = Peer(bus, k)
     try:
+        peer.send(ICMP(type=8, id=1, seq=1) / b"warm")           # the kernel resolves the peer's MAC now
+        peer.expect(lambda p: ICMP in p and p[ICMP].type == 0, what="echo reply")
         yield k, peer
     finally:
         peer.close()
@@ -192,19 +194,20 @@ class Conn:
         self.peer, self.sport, self.dport = peer, sport, dport
         self.snd_nxt, self.rcv_nxt = iss, rcv_nxt
         self.window = 65535
-        self.ts = None              # the kernel's last timestamp value, echoed when set
 
     def mine(self, p):
         t = tcp_of(p)
         return t is not None and t.sport == self.dport and t.dport == self.sport
 
     def send(self, flags="A", data=b"", seq=None, ack=None, window=None, options=None, **kw):
-        t = TCP(sport=self.sport, dport=self.dport, flags=flags, seq=self.snd_nxt if seq is None else seq,
-                ack=self.rcv_nxt if ack is None else ack, window=self.window if window is None else window,
-                options=options or [], **kw) / data
+        own = seq is None                   # only a segment at our own SND.NXT moves it
+        seq = self.snd_nxt if own else seq
+        ack = self.rcv_nxt if ack is None else ack
+        t = TCP(sport=self.sport, dport=self.dport, flags=flags, seq=seq & 0xffffffff, ack=ack & 0xffffffff,
+                window=self.window if window is None else window, options=options or [], **kw) / data
         self.peer.send(t)
-        if seq is None:
-            self.snd_nxt += len(data) + ("S" in flags) + ("F" in flags)
+        if own:
+            self.snd_nxt = (self.snd_nxt + len(data) + ("S" in flags) + ("F" in flags)) & 0xffffffff
         return t
 
     def expect(self, pred=None, timeout=5.0, what="a segment"):

@@ -148,7 +148,9 @@ def test_fast_retransmit_after_three_duplicate_acks(net):
 def test_zero_window_probe_and_window_updates(net):
     k, peer = net
     c, fd, _l = established(k, peer, options=[("MSS", 1000)])
-    # the peer's window is 0: nothing flows, a probe goes out after the persist time
+    # the peer's window is 0 (said in a segment past the last window update: one with the same
+    # SEQ and ACK may not shrink it): nothing flows, a probe goes out after the persist time
+    c.send("PA", b"w")
     c.send("A", window=0)
     peer.advance(0.1)
     call(k, k.p, "write", fd, b"z" * 3000)
@@ -161,7 +163,7 @@ def test_zero_window_probe_and_window_updates(net):
     segs = c.data_segments(timeout=1.0)
     assert segs
     # the kernel's own window: fill its receive buffer, then the reader opens it again
-    sent = 0
+    sent = 1                                                    # the byte that closed the window
     win = None
     for _ in range(200):
         c.send("A", b"r" * 1000)
