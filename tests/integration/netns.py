@@ -168,13 +168,15 @@ def relay(spec, limit_seconds=3600):
     ps.bind(("tap0", 0))
     ps.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     tfd = _open_tap("tap1")
+    os.set_blocking(tfd, False)                            # a dropped frame must not leave us in a read
     held = {0: None, 1: None}
     out = {0: lambda f: os.write(tfd, f), 1: ps.send}    # 0: rump -> linux, 1: linux -> rump
     print("relaying", flush=True)
     end = time.monotonic() + limit_seconds
     while time.monotonic() < end:
-        r, _, _ = select.select([ps, tfd], [], [], 0.2)
-        if not r:                                          # quiet: let held frames go
+        holding = held[0] is not None or held[1] is not None
+        r, _, _ = select.select([ps, tfd], [], [], 0.002 if holding else 0.2)
+        if not r:                                          # quiet for 2 ms: let held frames go
             for d in (0, 1):
                 if held[d] is not None:
                     _emit(out[d], held[d])
@@ -201,8 +203,6 @@ def relay(spec, limit_seconds=3600):
                 if held[d] is not None:
                     _emit(out[d], held[d])
                     held[d] = None
-                if d == 1:
-                    break                                  # the tap descriptor is blocking: one read per select
 
 
 def _emit(fn, frame):
