@@ -47,6 +47,10 @@ IP_RECVIF, IP_RECVTTL, IP_MINTTL = 20, 23, 24
 MSG_OOB, MSG_PEEK, MSG_DONTROUTE, MSG_EOR, MSG_TRUNC = 0x1, 0x2, 0x4, 0x8, 0x10
 MSG_CTRUNC, MSG_WAITALL, MSG_DONTWAIT, MSG_NOSIGNAL = 0x20, 0x40, 0x80, 0x400
 SHUT_RD, SHUT_WR, SHUT_RDWR = 0, 1, 2
+# TCP options (level IPPROTO_TCP) and states (tcp_fsm.h; netstat -A names)
+TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_KEEPINIT = 1, 2, 3, 5, 6, 7
+TCP_STATES = ("CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1",
+              "CLOSING", "LAST_ACK", "FIN_WAIT_2", "TIME_WAIT")
 
 # interface flags (if.h) and their names in bit order (ifconfig's snprintb)
 IFF_UP, IFF_BROADCAST, IFF_DEBUG, IFF_LOOPBACK = 0x1, 0x2, 0x4, 0x8
@@ -112,6 +116,18 @@ ICMPSTAT_FIELDS = ("error", "oldshort", "oldicmp") + tuple("outhist%d" % i for i
     "bmcastecho", "protounreach", "redirectrx")
 UDPSTAT_FIELDS = ("ipackets", "hdrops", "badsum", "badlen", "noport", "noportbcast", "fullsock",
                   "pcbhashmiss", "opackets")
+TCPSTAT_FIELDS = ("connattempt", "accepts", "connects", "drops", "conndrops", "closed", "segstimed",
+                  "rttupdated", "delack", "timeoutdrop", "rexmttimeo", "persisttimeo", "keeptimeo", "keepprobe",
+                  "keepdrops", "persistdrops", "connsdrained", "pmtublackhole", "sndtotal", "sndpack", "sndbyte",
+                  "sndrexmitpack", "sndrexmitbyte", "sndacks", "sndprobe", "sndurg", "sndwinup", "sndctrl",
+                  "rcvtotal", "rcvpack", "rcvbyte", "rcvbadsum", "rcvbadoff", "rcvmemdrop", "rcvshort",
+                  "rcvduppack", "rcvdupbyte", "rcvpartduppack", "rcvpartdupbyte", "rcvoopack", "rcvoobyte",
+                  "rcvpackafterwin", "rcvbyteafterwin", "rcvafterclose", "rcvwinprobe", "rcvdupack",
+                  "rcvacktoomuch", "rcvackpack", "rcvackbyte", "rcvwinupd", "pawsdrop", "predack", "preddat",
+                  "pcbhashmiss", "noport", "badsyn", "delayed_free", "sc_added", "sc_completed", "sc_timed_out",
+                  "sc_overflowed", "sc_reset", "sc_unreach", "sc_bucketoverflow", "sc_aborted", "sc_dupesyn",
+                  "sc_dropped", "sc_collisions", "sc_retransmitted", "sc_delayed_free", "selfquench", "badsig",
+                  "goodsig", "ecn_shs", "ecn_ce", "ecn_ect")
 ARPSTAT_FIELDS = ("sndtotal", "sndreply", "sndrequest", "rcvtotal", "rcvrequest", "rcvreply", "rcvmcast",
                   "rcvbadproto", "rcvbadlen", "rcvzerotpa", "rcvzerospa", "rcvnoint", "rcvlocalsha",
                   "rcvbcastsha", "rcvlocalspa", "rcvoverperm", "rcvoverint", "rcvover", "rcvlenchg",

@@ -2,7 +2,7 @@
 
     rump.netstat -r [-n]        routing tables (every flag letter)
     rump.netstat -i [-n]        interfaces and their counters
-    rump.netstat -s [-p proto]  ip, icmp, udp and arp statistics
+    rump.netstat -s [-p proto]  ip, icmp, tcp, udp and arp statistics
     rump.netstat [-an]          UDP sockets (-a: also those not connected)
 Formats are those of specs/net.md §12 and formats.md §4; TCP and unix
 sockets join the list with TCP and AF_LOCAL.
@@ -55,6 +55,72 @@ ARP_LINES = (("sndtotal", "packet%s sent"), ("sndreply", "reply packet%s"), ("sn
              ("rcvlenchg", "change%s in hardware address length"),
              ("dfrtotal", "packet%s deferred pending ARP resolution"), ("dfrsent", "sent"),
              ("dfrdropped", "dropped"), ("allocfail", "failure%s to allocate llinfo"))
+# tcp_stats() of NetBSD's inet.c: (kind, fields, format); kinds as its macros p, ps, p2, p2s, p3
+TCP_LINES = (
+    ("p", ("sndtotal",), "\t%d packet%s sent"),
+    ("p2", ("sndpack", "sndbyte"), "\t\t%d data packet%s (%d byte%s)"),
+    ("p2", ("sndrexmitpack", "sndrexmitbyte"), "\t\t%d data packet%s (%d byte%s) retransmitted"),
+    ("p2s", ("sndacks", "delack"), "\t\t%d ack-only packet%s (%d delayed)"),
+    ("p", ("sndurg",), "\t\t%d URG only packet%s"),
+    ("p", ("sndprobe",), "\t\t%d window probe packet%s"),
+    ("p", ("sndwinup",), "\t\t%d window update packet%s"),
+    ("p", ("sndctrl",), "\t\t%d control packet%s"),
+    ("p", ("selfquench",), "\t\t%d send attempt%s resulted in self-quench"),
+    ("p", ("rcvtotal",), "\t%d packet%s received"),
+    ("p2", ("rcvackpack", "rcvackbyte"), "\t\t%d ack%s (for %d byte%s)"),
+    ("p", ("rcvdupack",), "\t\t%d duplicate ack%s"),
+    ("p", ("rcvacktoomuch",), "\t\t%d ack%s for unsent data"),
+    ("p2", ("rcvpack", "rcvbyte"), "\t\t%d packet%s (%d byte%s) received in-sequence"),
+    ("p2", ("rcvduppack", "rcvdupbyte"), "\t\t%d completely duplicate packet%s (%d byte%s)"),
+    ("p", ("pawsdrop",), "\t\t%d old duplicate packet%s"),
+    ("p2", ("rcvpartduppack", "rcvpartdupbyte"), "\t\t%d packet%s with some dup. data (%d byte%s duped)"),
+    ("p2", ("rcvoopack", "rcvoobyte"), "\t\t%d out-of-order packet%s (%d byte%s)"),
+    ("p2", ("rcvpackafterwin", "rcvbyteafterwin"), "\t\t%d packet%s (%d byte%s) of data after window"),
+    ("p", ("rcvwinprobe",), "\t\t%d window probe%s"),
+    ("p", ("rcvwinupd",), "\t\t%d window update packet%s"),
+    ("p", ("rcvafterclose",), "\t\t%d packet%s received after close"),
+    ("p", ("rcvbadsum",), "\t\t%d discarded for bad checksum%s"),
+    ("p", ("rcvbadoff",), "\t\t%d discarded for bad header offset field%s"),
+    ("ps", ("rcvshort",), "\t\t%d discarded because packet too short"),
+    ("p", ("connattempt",), "\t%d connection request%s"),
+    ("p", ("accepts",), "\t%d connection accept%s"),
+    ("p", ("connects",), "\t%d connection%s established (including accepts)"),
+    ("p2", ("closed", "drops"), "\t%d connection%s closed (including %d drop%s)"),
+    ("p", ("conndrops",), "\t%d embryonic connection%s dropped"),
+    ("p", ("delayed_free",), "\t%d delayed free%s of tcpcb"),
+    ("p2", ("rttupdated", "segstimed"), "\t%d segment%s updated rtt (of %d attempt%s)"),
+    ("p", ("rexmttimeo",), "\t%d retransmit timeout%s"),
+    ("p", ("timeoutdrop",), "\t\t%d connection%s dropped by rexmit timeout"),
+    ("p2", ("persisttimeo", "persistdrops"), "\t%d persist timeout%s (resulting in %d dropped connection%s)"),
+    ("p", ("keeptimeo",), "\t%d keepalive timeout%s"),
+    ("p", ("keepprobe",), "\t\t%d keepalive probe%s sent"),
+    ("p", ("keepdrops",), "\t\t%d connection%s dropped by keepalive"),
+    ("p", ("predack",), "\t%d correct ACK header prediction%s"),
+    ("p", ("preddat",), "\t%d correct data packet header prediction%s"),
+    ("p3", ("pcbhashmiss",), "\t%d PCB hash miss%s"),
+    ("ps", ("noport",), "\t%d dropped due to no socket"),
+    ("p", ("connsdrained",), "\t%d connection%s drained due to memory shortage"),
+    ("p", ("pmtublackhole",), "\t%d PMTUD blackhole%s detected"),
+    ("p", ("badsyn",), "\t%d bad connection attempt%s"),
+    ("ps", ("sc_added",), "\t%d SYN cache entries added"),
+    ("p", ("sc_collisions",), "\t\t%d hash collision%s"),
+    ("ps", ("sc_completed",), "\t\t%d completed"),
+    ("ps", ("sc_aborted",), "\t\t%d aborted (no space to build PCB)"),
+    ("ps", ("sc_timed_out",), "\t\t%d timed out"),
+    ("ps", ("sc_overflowed",), "\t\t%d dropped due to overflow"),
+    ("ps", ("sc_bucketoverflow",), "\t\t%d dropped due to bucket overflow"),
+    ("ps", ("sc_reset",), "\t\t%d dropped due to RST"),
+    ("ps", ("sc_unreach",), "\t\t%d dropped due to ICMP unreachable"),
+    ("ps", ("sc_delayed_free",), "\t\t%d delayed free of SYN cache entries"),
+    ("p", ("sc_retransmitted",), "\t%d SYN,ACK%s retransmitted"),
+    ("p", ("sc_dupesyn",), "\t%d duplicate SYN%s received for entries already in the cache"),
+    ("p", ("sc_dropped",), "\t%d SYN%s dropped (no route or no space)"),
+    ("p", ("badsig",), "\t%d packet%s with bad signature"),
+    ("p", ("goodsig",), "\t%d packet%s with good signature"),
+    ("p", ("ecn_shs",), "\t%d successful ECN handshake%s"),
+    ("p", ("ecn_ce",), "\t%d packet%s with ECN CE bit"),
+    ("p", ("ecn_ect",), "\t%d packet%s ECN ECT(0) bit"),
+)
 ICMP_NAMES = ("echo reply", "#1", "#2", "destination unreachable", "source quench", "routing redirect", "#6",
               "#7", "echo", "router advertisement", "router solicitation", "time exceeded", "parameter problem",
               "time stamp", "time stamp reply", "information request", "information request reply",
@@ -101,6 +167,26 @@ def icmp_section(values, sflag):
     return out
 
 
+def tcp_section(values, sflag):
+    d = dict(zip(N.TCPSTAT_FIELDS, values))
+    out = ["tcp:"]
+    for kind, keys, fmt in TCP_LINES:
+        v = [d[k] for k in keys]
+        if not any(v) and sflag > 1:
+            continue
+        if kind == "p":
+            out.append(fmt % (v[0], "" if v[0] == 1 else "s"))
+        elif kind == "ps":
+            out.append(fmt % v[0])
+        elif kind == "p3":
+            out.append(fmt % (v[0], "" if v[0] == 1 else "es"))
+        elif kind == "p2":
+            out.append(fmt % (v[0], "" if v[0] == 1 else "s", v[1], "" if v[1] == 1 else "s"))
+        else:
+            out.append(fmt % (v[0], "" if v[0] == 1 else "s", v[1]))
+    return out
+
+
 def read_stats(client, proto):
     try:
         return client.sysctl("net.inet.%s.stats" % proto, 0, None)[1]
@@ -111,7 +197,8 @@ def read_stats(client, proto):
 def show_stats(client, proto, sflag):
     out = []
     table = (("ip", N.IPSTAT_FIELDS, IP_LINES), ("icmp", N.ICMPSTAT_FIELDS, None),
-             ("udp", N.UDPSTAT_FIELDS, UDP_LINES), ("arp", N.ARPSTAT_FIELDS, ARP_LINES))
+             ("tcp", N.TCPSTAT_FIELDS, TCP_LINES), ("udp", N.UDPSTAT_FIELDS, UDP_LINES),
+             ("arp", N.ARPSTAT_FIELDS, ARP_LINES))
     if proto is not None and proto not in [t[0] for t in table]:
         _cli.die("%s: unknown or uninstrumented protocol" % proto)
     for name, names, lines in table:
@@ -120,7 +207,12 @@ def show_stats(client, proto, sflag):
         values = read_stats(client, name)
         if values is None:
             continue
-        out += icmp_section(values, sflag) if lines is None else section(name, names, values, lines, sflag)
+        if name == "icmp":
+            out += icmp_section(values, sflag)
+        elif name == "tcp":
+            out += tcp_section(values, sflag)
+        else:
+            out += section(name, names, values, lines, sflag)
     if out:
         sys.stdout.write("\n".join(out) + "\n")
 

@@ -106,6 +106,7 @@ class Socket(File):
         self.rcv = ("so-rcv", id(self))     # sleep channels
         self.snd = ("so-snd", id(self))
         self.closed = False
+        self.linger = 0                     # SO_LINGER's time in seconds
         pr.attach(self)
 
     # -- buffers ------------------------------------------------------------------
@@ -238,6 +239,12 @@ class Socket(File):
             return self.pr.ctloutput(self, False, level, name, value)
         if name in N.SO_BOOL_OPTIONS or name == N.SO_LINGER:
             if name == N.SO_LINGER:
+                # (l_onoff, l_linger), struct linger's 8 bytes, or just the on/off integer
+                if type(value) is tuple and len(value) == 2:
+                    self.linger = _int(value[1])
+                elif type(value) is bytes and len(value) == 8:
+                    self.linger = int.from_bytes(value[4:], "little", signed=True)
+                    value = value[:4]
                 value = value[0] if type(value) is tuple and value else value
             v = _int(value)
             if v:

@@ -4,7 +4,8 @@ Provides the `inet` slot (in_.Inet). Registers the IP and ARP Ethernet
 types, AF_INET's socket protocols (SOCK_DGRAM -> UDP, SOCK_RAW -> raw IP),
 the address ioctls and SIOCGIFCONF rows, lo0's 127.0.0.1, the IP input
 queue (net.inet.ip.ifq: Ethernet input hands IPv4 packets to it, its softint
-runs ip_input) and the net.inet sysctl nodes. TCP comes next.
+runs ip_input) and the net.inet sysctl nodes; TCP (SOCK_STREAM: tcp_usrreq,
+tcp_input, tcp_output, tcp_timer, tcp_syncache) with its net.inet.tcp nodes.
 """
 from ...abi import net as N
 from ...formats.net.ether import ETHERTYPE_ARP, ETHERTYPE_IP
@@ -17,6 +18,10 @@ from .in_dad import DadState
 from .ip import ip_input
 from .ip_reass import Reassembly
 from .udp_raw import RawProtocol, UdpProtocol
+from . import sysctl_tcp
+from .tcp_subr import TcpStack
+from .tcp_syncache import SynCache
+from .tcp_usrreq import TcpProtocol
 
 
 def _attach(ctx):
@@ -43,6 +48,12 @@ def _attach(ctx):
     ctx.add_entry(net.af_input, N.AF_INET, lambda ifp, pkt: ip_input(inet, ifp, pkt), "family")
     ctx.add_entry(net.af_control, N.AF_INET, inet.control, "family")
     ctx.add_entry(net.ifaddr_rows, N.AF_INET, inet.rows, "family")
+    inet.tcp = TcpStack(inet)
+    inet.tcp.syncache = SynCache(inet.tcp)
+    inet.tcp_pcbs = inet.tcp.pcbs
+    tcp = TcpProtocol()
+    ctx.add_entry(net.protosw, (N.AF_INET, N.SOCK_STREAM, 0), tcp, "protocol")
+    ctx.add_entry(net.protosw, (N.AF_INET, N.SOCK_STREAM, N.IPPROTO_TCP), tcp, "protocol")
     udp = UdpProtocol()
     raw = RawProtocol()
     ctx.add_entry(net.protosw, (N.AF_INET, N.SOCK_DGRAM, 0), udp, "protocol")
@@ -51,6 +62,7 @@ def _attach(ctx):
     net.if_hooks.append(inet.if_event)
     ctx.record(lambda: net.if_hooks.remove(inet.if_event))
     sysctl_inet.attach(ctx, inet, ipq)
+    sysctl_tcp.attach(ctx, inet.tcp)
     inet.add_address(net.loif, 0x7f000001, None, 0xff000000)
 
 

@@ -98,6 +98,8 @@ class Inet:
         self.ip_id = int.from_bytes(kernel.host.random(2), "big")
         self.udp_pcbs = []
         self.raw_pcbs = []
+        self.tcp = None                 # tcp_subr.TcpStack
+        self.tcp_pcbs = []              # every TCP control block, newest first (the stack's list)
         self.arp = None                 # arp.ArpTable
         self.reass = None               # ip_reass.Reassembly
         self.dad = None                 # in_dad.DadState

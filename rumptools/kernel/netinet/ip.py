@@ -129,6 +129,9 @@ def deliver(inet, ifp, ip, data, dst):
         udp_raw.raw_input(inet, ip, data)
     elif ip.proto == N.IPPROTO_UDP:
         udp_raw.udp_input(inet, ifp, ip, data)
+    elif ip.proto == N.IPPROTO_TCP and inet.tcp is not None:
+        from .tcp_input import tcp_input
+        tcp_input(inet, ifp, ip, data)
     else:
         if not udp_raw.raw_input(inet, ip, data):
             inet.ipstat.inc("noproto")
