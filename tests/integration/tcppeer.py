@@ -77,6 +77,8 @@ class Peer:
         self.cond = threading.Condition()
         self.pump_lock = threading.Lock()
         self.sent = 0
+        self.ip_sent = 0                # IPv4 frames put on the bus (settle() waits for the kernel to count them)
+        self.ip_base = self._ip_total()
         self.arp_answered = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="tcppeer", daemon=True)
@@ -125,6 +127,20 @@ class Peer:
         if raw is None:
             raw = bytes(IP(src=src or self.ip, dst=dst or self.k.addr, **(ip_kw or {})) / l4)
         self._put(bytes(Ether(dst=self.kmac, src=self.mac, type=0x0800)) + raw)
+        self.ip_sent += 1
+
+    def _ip_total(self):
+        return call(self.k, self.k.p, "sysctl", "net.inet.ip.stats", 0, None)[1][0]     # ips_total
+
+    def settle(self, timeout=10.0):
+        """Wait (real time) until the kernel's IP input has taken every datagram the peer sent;
+        its TCP has then handled them too (same softint, under the kernel lock)."""
+        end = time.monotonic() + timeout
+        while self._ip_total() - self.ip_base < self.ip_sent:
+            if time.monotonic() > end:
+                raise AssertionError("the kernel took %d of %d datagrams within %.0f s" %
+                                     (self._ip_total() - self.ip_base, self.ip_sent, timeout))
+            time.sleep(0.002)
 
     def send_many(self, datagrams):
         """Raw IP datagrams in bus writes of up to 64 frames."""
@@ -133,6 +149,7 @@ class Peer:
         for i in range(0, len(frames), 64):
             self.bus.send(frames[i:i + 64], 0, 0, self.sender)
         self.sent += len(frames)
+        self.ip_sent += len(frames)
 
     # -- what the kernel sent -------------------------------------------------------------
     def expect(self, pred=None, timeout=5.0, what="a frame"):
@@ -165,7 +182,9 @@ class Peer:
         return out
 
     def advance(self, seconds, step=0.1):
-        """Move the kernel's virtual clock forward in steps, reading the bus after each step."""
+        """Move the kernel's virtual clock forward in steps, reading the bus after each step; first
+        the kernel takes in what the peer sent (so time never overtakes a segment in flight)."""
+        self.settle()
         n = max(1, int(round(seconds / step)))
         for _ in range(n):
             self.k.host.clock.advance(step, kernel=self.k)
