@@ -1,35 +1,7 @@
-"""Socket-side helpers for the TCP tests: kernelkit calls that do not block the test, pcb rows, and
-the marker for tests that need TCP in the kernel.
-
-`needs_tcp` marks a test xfail (strict, raising RumpError) exactly when the
-kernel under test has no TCP (socket(AF_INET, SOCK_STREAM) fails with EPROTOTYPE or EPROTONOSUPPORT),
-so the suite stays honest both before and after TCP lands: with TCP the mark
-is inert and the test must pass.
-"""
-import functools
-
-import pytest
-
-from rumptools.abi import errnos
+"""Socket-side helpers for the TCP tests: kernelkit calls that do not block the test, and pcb rows."""
 from rumptools.abi import net as N
 from rumptools.abi.errnos import RumpError
-from tests.unit.kernelkit import boot, call, call_in_thread, spawn
-
-
-@functools.lru_cache(maxsize=None)
-def tcp_missing():
-    k = boot("rumpnet", "rumpnet_net", "rumpnet_netinet")
-    try:
-        call(k, spawn(k), "socket", N.AF_INET, N.SOCK_STREAM, 0)
-        return False
-    except RumpError as e:
-        return e.errno in (errnos.EPROTONOSUPPORT, errnos.EPROTOTYPE)
-    finally:
-        k.reboot(0)
-
-
-needs_tcp = pytest.mark.xfail(tcp_missing(), raises=RumpError, strict=True,
-                              reason="no TCP in this kernel: socket(AF_INET, SOCK_STREAM) fails (EPROTOTYPE)")
+from tests.unit.kernelkit import call, call_in_thread
 
 
 def listener(k, port, backlog=5, addr="0.0.0.0"):
@@ -76,7 +48,3 @@ def syn_cache_size(k):
     with k.lock:
         sc = k.slot("inet").tcp.syncache
         return 0 if sc is None else len(sc.entries)
-
-# a test that only sends segments to the kernel fails by assertion (no RST comes) rather than by a call
-needs_tcp_input = pytest.mark.xfail(tcp_missing(), raises=AssertionError, strict=True,
-                                    reason="no TCP in this kernel: a segment gets ICMP protocol unreachable, not RST")

@@ -19,12 +19,11 @@ from scapy.layers.inet import TCP
 
 from rumptools.abi import net as N
 from tests.integration.tcpfuzz import segments
-from tests.integration.tcpkit import accept, needs_tcp, tcp_rows
+from tests.integration.tcpkit import accept, tcp_rows
 from tests.integration.tcppeer import PEER_IP, connect_to, kernel_and_peer
 from tests.integration.test_tcp_scapy import established, read_soon
 from tests.unit.kernelkit import call
 
-pytestmark = needs_tcp
 COUNT = int(os.environ.get("TCP_FUZZ_SEGMENTS", "3000"))
 BATCH = 256
 

@@ -20,9 +20,7 @@ from rumptools.sp import client as spclient
 from rumptools.sp import url
 from tests.integration.netns import HOST_IP, RUMP_IP, NetnsServer, why_no_netem, why_no_tap
 from tests.integration.tcpflow import recv_stream, send_stream
-from tests.integration.tcpkit import needs_tcp
 
-pytestmark = needs_tcp
 SIZE = 64 << 20
 TIMEOUT_US = 120 * 1000000
 WAIT = 1200                     # seconds a whole 64 MiB transfer may take under loss on a loaded machine

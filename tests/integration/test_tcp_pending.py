@@ -7,15 +7,13 @@ others in test_tcp_scapy.py). Same harness as test_tcp_scapy.py.
 import pytest
 from scapy.layers.inet import TCP
 
-from tests.integration.tcpkit import tcp_missing
 from tests.integration.tcppeer import Conn, kernel_and_peer, opts
 from tests.integration.test_tcp_scapy import established, established_iss, fast_retransmit, listener
 from tests.unit.kernelkit import call
 
 
 def pending(reason):
-    return pytest.mark.xfail(strict=True, raises=AssertionError,
-                             reason=("no TCP in this kernel" if tcp_missing() else reason))
+    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ from scapy.layers.inet import TCP
 from rumptools.abi import errnos
 from rumptools.abi import net as N
 from rumptools.abi.errnos import RumpError
-from tests.integration.tcpkit import accept, connect_bg, error_of, listener, needs_tcp, needs_tcp_input, read_now, tcp_rows
+from tests.integration.tcpkit import accept, connect_bg, error_of, listener, read_now, tcp_rows
 from tests.integration.tcppeer import PEER_IP, Conn, connect_to, kernel_and_peer, opts
 from tests.unit.kernelkit import call
 
-pytestmark = needs_tcp
 
 
 @pytest.fixture
@@ -209,7 +208,6 @@ def test_zero_window_probe_and_window_updates(net):
     assert upd[TCP].window > win
 
 
-@needs_tcp_input
 def test_resets_to_a_closed_port(net):
     k, peer = net
     c = Conn(peer, 42000, 81, iss=777)

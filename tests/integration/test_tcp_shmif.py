@@ -12,10 +12,8 @@ from rumptools.abi import net as N
 from rumptools.sp import client as spclient
 from rumptools.sp import url
 from tests.integration.tcpflow import recv_stream, send_stream
-from tests.integration.tcpkit import needs_tcp
 from tests.integration.test_net import NET, attach
 
-pytestmark = needs_tcp
 TIMEOUT_US = 60 * 1000000             # no socket call may wait longer than this
 
 
