@@ -274,10 +274,11 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
     if flags & RST:
         inwin = (seq - tp.rcv_nxt) & M32 < max(rcv_wnd, 1)
         if seq == tp.rcv_nxt or (state == SYN_RECEIVED and inwin):
+            # never a RST in reply: the connection just ends (tcp_close, not tcp_drop)
             if state == SYN_RECEIVED:
-                stack.drop(tp, errnos.ECONNREFUSED)
+                stack.reset(tp, errnos.ECONNREFUSED)
             elif state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT):
-                stack.drop(tp, errnos.ECONNRESET)
+                stack.reset(tp, errnos.ECONNRESET)
             else:
                 stack.close(tp)
         elif inwin:
@@ -469,6 +470,8 @@ def step6(stack, tp, seg, hl, tlen, seq, ack, flags, tiwin, needoutput, now):
                 tp.rcv_nxt = (tp.rcv_nxt + tlen) & M32
                 st["rcvpack"] += 1
                 st["rcvbyte"] += tlen
+                if tp.rcv_auto is not None:
+                    autorcvbuf(stack, tp, so, tlen, now)
                 if not so.state & CANTRCVMORE:
                     tp.rcv_buf += seg[hl:hl + tlen]
                     so.rcv_cc = len(tp.rcv_buf)
@@ -562,6 +565,31 @@ def reass(tp, seq, data, flags):
         so.rcv_cc = len(tp.rcv_buf)
         so.rwakeup()
     return fin
+
+
+def autorcvbuf(stack, tp, so, tlen, now):
+    """Receive buffer auto-sizing (net.inet.tcp.recvbuf_*): when more than 7/8 of the buffer
+    arrives within one measuring period (the smoothed RTT, at least 10 ms, at most 1 s) the
+    buffer grows by recvbuf_inc, up to recvbuf_max. A user's SO_RCVBUF ends it."""
+    if so.rcv_hiwat != tp.rcv_auto:
+        tp.rcv_auto = None
+        return
+    if not tp.rfbuf_ts:
+        tp.rfbuf_ts = now
+        tp.rfbuf_cnt = 0
+    period = (tp.srtt >> RTT_SHIFT) * TICK / 4
+    period = 0.01 if period < 0.01 else 1.0 if period > 1.0 else period
+    tp.rfbuf_cnt += tlen
+    if now - tp.rfbuf_ts <= period:
+        if tp.rfbuf_cnt > so.rcv_hiwat // 8 * 7:
+            p = stack.params
+            if so.rcv_hiwat < p["recvbuf_max"]:
+                so.rcv_hiwat = tp.rcv_auto = min(so.rcv_hiwat + p["recvbuf_inc"], p["recvbuf_max"])
+            tp.rfbuf_ts = now
+            tp.rfbuf_cnt = 0
+    else:
+        tp.rfbuf_ts = now
+        tp.rfbuf_cnt = tlen
 
 
 def rcv_window(tp):

@@ -216,6 +216,14 @@ class TcpStack:
             head.acceptq.remove(tp.so)
         self.stats["closed"] += 1
 
+    def reset(self, tp, err):
+        """The peer reset the connection: the error goes to the socket, nothing is sent."""
+        if tp.dead:
+            return
+        self.stats["drops"] += 1
+        tp.so.error = err
+        self.close(tp)
+
     def drop(self, tp, err):
         """tcp_drop: a synchronized connection is reset (RST sent); the error goes to the socket."""
         from .tcp_output import tcp_output
