@@ -80,6 +80,7 @@ class Peer:
         self.ip_sent = 0                # IPv4 frames put on the bus (settle() waits for the kernel to count them)
         self.ip_base = self._ip_total()
         self.arp_answered = 0
+        self.received = 0               # IP frames from the kernel to the peer, in all
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="tcppeer", daemon=True)
         self._thread.start()
@@ -112,6 +113,7 @@ class Peer:
                 elif IP in e and e[IP].dst == self.ip:
                     e.vtime = stamp
                     got.append(e)
+            self.received += len(got)
             if got:
                 with self.cond:
                     self.q.extend(got)

@@ -85,6 +85,12 @@ def test_malformed_segments_change_nothing_they_must_not(net):
     peer.advance(100, step=1.0)
     peer.drain()
     grown = kernel_objects() - first
+    st = dict(zip(N.TCPSTAT_FIELDS, call(k, k.p, "sysctl", "net.inet.tcp.stats", 0, None)[1]))
+    print("\n%d segments: objects %+d over the second half; tcp rcvtotal %d badsum %d badoff %d short %d "
+          "SYN cache added %d timed out %d; %d frames back" % (
+              COUNT, grown, st["rcvtotal"], st["rcvbadsum"], st["rcvbadoff"], st["rcvshort"], st["sc_added"],
+              st["sc_timed_out"], peer.received))
+    assert st["rcvbadsum"] > COUNT // 20 and st["rcvbadoff"] + st["rcvshort"] > COUNT // 20   # they reached TCP
     assert grown < 2000, "%d more objects after %d more segments" % (grown, COUNT - half)
     rows = tcp_rows(k)
     assert sorted(r["fport"] for r in rows) == [0, 40000]     # the listener and our connection, nothing else
