@@ -52,7 +52,13 @@ def kernel_and_peer(tmp_path):
     k = kernel_on(bus)
     peer = Peer(bus, k)
     try:
-        peer.send(ICMP(type=8, id=1, seq=1) / b"warm")           # the kernel resolves the peer's MAC now
+        # a static ARP entry (arp -s): over hours of virtual time the kernel would otherwise re-resolve
+        # the peer while its clock runs ahead of the input thread, and lose what it held meanwhile
+        r = call(k, k.p, "socket", N.AF_ROUTE, N.SOCK_RAW, 0)
+        call(k, k.p, "ioctl", r, N.RTM_MSG, (N.RTM_ADD, N.RTF_UP | N.RTF_HOST | N.RTF_LLDATA | N.RTF_STATIC,
+                                              peer.ip, None, peer.mac, None))
+        call(k, k.p, "close", r)
+        peer.send(ICMP(type=8, id=1, seq=1) / b"warm")
         peer.expect(lambda p: ICMP in p and p[ICMP].type == 0, what="echo reply")
         yield k, peer
     finally:
@@ -79,6 +85,7 @@ class Peer:
         self.sent = 0
         self.ip_sent = 0                # IPv4 frames put on the bus (settle() waits for the kernel to count them)
         self.ip_base = self._ip_total()
+        self.arp_base = self._arp_total()
         self.arp_answered = 0
         self.received = 0               # IP frames from the kernel to the peer, in all
         self._stop = threading.Event()
@@ -134,14 +141,20 @@ class Peer:
     def _ip_total(self):
         return call(self.k, self.k.p, "sysctl", "net.inet.ip.stats", 0, None)[1][0]     # ips_total
 
+    def _arp_total(self):
+        return dict(zip(N.ARPSTAT_FIELDS, call(self.k, self.k.p, "sysctl", "net.inet.arp.stats", 0, None)[1]))[
+            "rcvtotal"]
+
     def settle(self, timeout=10.0):
-        """Wait (real time) until the kernel's IP input has taken every datagram the peer sent;
-        its TCP has then handled them too (same softint, under the kernel lock)."""
+        """Wait (real time) until the kernel's input has taken every datagram and ARP reply the peer
+        sent; its TCP (or ARP) has then handled them too (same softint, under the kernel lock)."""
         end = time.monotonic() + timeout
-        while self._ip_total() - self.ip_base < self.ip_sent:
+        while self._ip_total() - self.ip_base < self.ip_sent or \
+                self._arp_total() - self.arp_base < self.arp_answered:
             if time.monotonic() > end:
-                raise AssertionError("the kernel took %d of %d datagrams within %.0f s" %
-                                     (self._ip_total() - self.ip_base, self.ip_sent, timeout))
+                raise AssertionError("the kernel took %d of %d datagrams, %d of %d ARP replies within %.0f s" %
+                                     (self._ip_total() - self.ip_base, self.ip_sent,
+                                      self._arp_total() - self.arp_base, self.arp_answered, timeout))
             time.sleep(0.002)
 
     def send_many(self, datagrams):
@@ -190,7 +203,10 @@ class Peer:
         n = max(1, int(round(seconds / step)))
         for _ in range(n):
             self.k.host.clock.advance(step, kernel=self.k)
+            arp = self.arp_answered
             self.pump()
+            if self.arp_answered != arp:
+                self.settle()           # the kernel has our MAC before its clock moves on
 
     def close(self):
         self._stop.set()

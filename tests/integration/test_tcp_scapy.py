@@ -294,9 +294,14 @@ def test_time_wait_after_active_close_is_reused_by_a_newer_syn(net):
     c.send("FA")                                                 # ACK its FIN, send ours
     c.expect(lambda t: t.ack == c.snd_nxt, what="ACK of our FIN")
     rows = [r for r in tcp_rows(k) if r["fport"] == 40000]
-    assert len(rows) == 1                                        # TIME_WAIT holds the 4-tuple
+    assert [r["state"] for r in rows] == [10]                   # TIME_WAIT holds the 4-tuple
     c.send("FA", seq=c.snd_nxt - 1)                              # our FIN again: ACKed again
     c.expect(lambda t: t.ack == c.snd_nxt, what="ACK of the retransmitted FIN")
+    # an old SYN (below RCV.NXT) does not reopen it: an ACK, no SYN-ACK
+    c.send("S", seq=c.snd_nxt - 5000)
+    old = c.expect(lambda t: "A" in t.flags, what="ACK to an old SYN")[TCP]
+    assert "S" not in old.flags and "R" not in old.flags and old.ack == c.snd_nxt
+    assert [r["state"] for r in tcp_rows(k) if r["fport"] == 40000] == [10]
     # a SYN with a higher sequence number reopens the 4-tuple (RFC 9293 3.10.7.4, RFC 6191)
     c2 = Conn(peer, 40000, 80, iss=c.snd_nxt + 100000)
     c2.send("S", options=[("MSS", 1460)])
@@ -307,6 +312,26 @@ def test_time_wait_after_active_close_is_reused_by_a_newer_syn(net):
     assert frm == (N.AF_INET, PEER_IP, 40000)
     c2.send("PA", b"again")
     assert read_soon(k, peer, fd2) == b"again"
+
+
+def test_keepalive_probes_after_2_h_then_8_unanswered_drop_the_connection(net):
+    k, peer = net
+    c, fd, lfd = established(k, peer)
+    call(k, k.p, "setsockopt", fd, N.SOL_SOCKET, N.SO_KEEPALIVE, 1)
+    t0 = peer.now()
+    peer.advance(7200 + 9 * 75 + 10, step=1.0)
+    probes = [p for p in peer.drain() if c.mine(p)]
+    assert all(p[TCP].seq == (c.rcv_nxt - 1) & 0xffffffff and p[TCP].ack == c.snd_nxt
+               for p in probes if "R" not in p[TCP].flags), [p.summary() for p in probes]
+    times = [round(p.vtime - t0) for p in probes if "R" not in p[TCP].flags]
+    assert len(times) == 8, times                                # tcp_keepcnt
+    assert abs(times[0] - 7200) <= 2                             # tcp_keepidle: 2 h
+    assert all(abs(b - a - 75) <= 2 for a, b in zip(times, times[1:])), times     # tcp_keepintvl
+    with pytest.raises(RumpError) as e:
+        read_now(k, fd)
+    assert e.value.errno == errnos.ETIMEDOUT
+    call(k, k.p, "close", fd)
+    assert [r for r in tcp_rows(k) if r["fport"] == 40000] == []
 
 
 def test_time_wait_lasts_10_s_for_a_peer_on_the_subnet(net):
