@@ -334,6 +334,18 @@ def test_keepalive_probes_after_2_h_then_8_unanswered_drop_the_connection(net):
     assert [r for r in tcp_rows(k) if r["fport"] == 40000] == []
 
 
+def test_fin_wait_2_of_a_closed_socket_ends_after_600_s_idle(net):
+    k, peer = net
+    c, fd, lfd = established(k, peer)
+    call(k, k.p, "close", fd)
+    c.take(c.expect(lambda t: "F" in t.flags, what="FIN"))
+    c.send("A")                                                  # its FIN ACKed, ours never comes
+    peer.advance(590, step=1.0)
+    assert [r["state"] for r in tcp_rows(k) if r["fport"] == 40000] == [9]     # FIN_WAIT_2
+    peer.advance(110, step=1.0)                                  # keepintvl x keepcnt = 600 s idle
+    assert [r for r in tcp_rows(k) if r["fport"] == 40000] == []
+
+
 def test_time_wait_lasts_10_s_for_a_peer_on_the_subnet(net):
     k, peer = net
     c, fd, lfd = established(k, peer)
