@@ -75,3 +75,17 @@ def test_bulk_both_ways_between_two_servers_and_netstat(servers, tmp_path):
     assert "\t0 " in ok(b, "rump.netstat", "-s", "-p", "tcp")                           # -s: zeros too
     sysctl = ok(a, "rump.sysctl", "net.inet.tcp.keepidle", "net.inet.tcp.mslt.remote")
     assert sysctl == "net.inet.tcp.keepidle = 14400\nnet.inet.tcp.mslt.remote = 60\n"
+    # NetBSD's tcp_usrreq.c makes net.inet6.tcp6 beside net.inet.tcp: same nodes, values, stats
+    lines = ok(a, "rump.sysctl", "-a").splitlines()
+    tcp = [line for line in lines if line.startswith("net.inet.tcp.")]
+    tcp6 = [line for line in lines if line.startswith("net.inet6.tcp6.")]
+    assert len(tcp) == 51 and tcp6 == [line.replace("net.inet.tcp.", "net.inet6.tcp6.") for line in tcp]
+    assert tcp[:4] == ["net.inet.tcp.rfc1323 = 1", "net.inet.tcp.sendspace = 32768",
+                       "net.inet.tcp.recvspace = 32768", "net.inet.tcp.mssdflt = 536"]
+    assert lines.index(tcp6[0]) == lines.index("net.inet.arp.debug = 0") + 1
+    full = ok(a, "rump.netstat", "-s")
+    sections = full.split("\n" + "tcp6:\n")
+    assert len(sections) == 2 and full.index("\ntcp:\n") < full.index("\nudp:\n") < full.index("\ntcp6:\n")
+    tcp_part = full.split("\ntcp:\n")[1].split("\nudp:\n")[0]
+    tcp6_part = sections[1].split("\narp:\n")[0]
+    assert tcp6_part == tcp_part                              # the same counters, printed again
