@@ -6,12 +6,12 @@ STAMP  := $(VENV)/.installed
 MANDIR := $(VENV)/share/man
 MANSTAMP := $(MANDIR)/.installed
 
-.PHONY: install test demo bench soak lint man clean deps generate fuzz-net
+.PHONY: install test demo bench soak lint man clean deps generate fuzz-net fuzz-tcp
 
 # Debian tools the tests and the tour use; installed only when missing (needs root and apt-get).
 DEB_TOOLS := mandoc:mandoc hexdump:bsdextrautils openssl:openssl taskset:util-linux tshark:tshark tcpdump:tcpdump man:man-db gcc:gcc \
              makefs:makefs fls:sleuthkit cpio:cpio \
-             ip:iproute2 nsenter:util-linux dnsmasq:dnsmasq-base curl:curl
+             ip:iproute2 tc:iproute2 nsenter:util-linux dnsmasq:dnsmasq-base curl:curl
 
 # the C sources are built by pip (setup.py): a change rebuilds
 $(STAMP): pyproject.toml setup.py rumptools/kernel/rumpuser/hostops.c $(wildcard rumptools/hijack/*.c rumptools/hijack/*.h)
@@ -58,6 +58,10 @@ soak: $(STAMP)
 # 100,000 malformed frames onto a shmif bus while two kernels ping (the tests push 3,000)
 fuzz-net: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/bench_net.py --fuzz
+
+# 100,000 malformed TCP segments at a listening and an established socket (the tests send 3,000)
+fuzz-tcp: $(STAMP)
+	TCP_FUZZ_SEGMENTS=100000 $(PY) -m pytest -q -s tests/integration/test_tcp_fuzz.py
 
 lint: $(STAMP)
 	$(PY) -m pyflakes rumptools tests bench 2>/dev/null || $(PY) -m pip install -q pyflakes && $(PY) -m pyflakes rumptools tests bench
