@@ -398,3 +398,24 @@ def test_syn_flood_past_the_backlog_leaves_the_listener_usable(net):
     assert read_soon(k, peer, fd) == b"usable"
     flood_rows = [r for r in tcp_rows(k) if 20000 <= r["fport"] < 21000]
     assert flood_rows == []                                     # half-open entries did not leak
+
+
+def test_fast_retransmit_on_an_accepted_connection_whose_iss_is_in_the_upper_half(net):
+    k, peer = net
+    c, fd, _l = established_iss(k, peer, upper=True, options=[("MSS", 1000)])
+    seen, rest = fast_retransmit(k, peer, c, fd)
+    assert seen[0] == [] and seen[1] == []
+    assert seen[2] and bytes(seen[2][0].payload) == rest[:len(seen[2][0].payload)]
+
+
+def test_first_zero_window_probe_after_5_s(net):
+    k, peer = net
+    c, fd, _l = established(k, peer, options=[("MSS", 1000)])
+    c.send("PA", b"w")
+    c.send("A", window=0)
+    peer.advance(0.1)
+    call(k, k.p, "write", fd, b"z" * 3000)
+    t0 = peer.now()
+    peer.advance(8, step=0.25)
+    probes = [p for p in peer.drain() if c.mine(p) and bytes(p[TCP].payload)]
+    assert probes and 4.5 <= probes[0].vtime - t0 <= 6.0, [p.vtime - t0 for p in probes]

@@ -63,7 +63,9 @@ def syn_options(stack, mss, wscale, ts):
 
 def setpersist(tp):
     """tcp_setpersist: arm the persist timer with the backed-off interval."""
-    t = ((tp.srtt >> 2) + tp.rttvar) >> 1
+    t = ((tp.srtt >> 2) + tp.rttvar) >> (1 + 2)      # srtt and rttvar keep NetBSD's extra bits
+    if t < tp.rttmin:
+        t = tp.rttmin
     tp.t_rexmt.stop()
     ticks = rangeset(t * BACKOFF[tp.rxtshift], TV_PERSMIN, TV_PERSMAX)
     tp.t_persist.schedule(ticks * TICK)

@@ -167,7 +167,7 @@ class SynCache:
             tp.ts_recent_age = stack.now()
         tp.iss = sc.iss
         tp.irs = sc.irs
-        tp.snd_una = tp.snd_nxt = tp.snd_max = tp.snd_up = (sc.iss + 1) & M32
+        tp.snd_una = tp.snd_nxt = tp.snd_max = tp.snd_up = tp.snd_recover = (sc.iss + 1) & M32
         tp.rcv_nxt = tp.rcv_up = (sc.irs + 1) & M32
         tp.rcv_adv = (tp.rcv_nxt + sc.win) & M32
         tp.last_ack_sent = tp.rcv_nxt
