@@ -17,7 +17,10 @@ that our kernels and NetBSD's can share a bus.  NetBSD waits forever for a
 holder that died; this layer waits at most lock_timeout seconds, then says
 so on the console and takes the lock over (a holder that died mid-write may
 have left a damaged packet: readers skip damage).  Ring methods are only
-called with the lock held; nothing blocks while holding it.
+called with the lock held; nothing blocks while holding it.  Sending one
+frame first tries the compiled _hostops.shmif_send: one try of the lock,
+Ring.append's steps in C, unlock; a held lock or a damaged ring falls back
+to the Python path above (the C code leaves a damaged ring locked for it).
 
 Wake-ups: after sending, the writer pwrite()s the value 3 over the version
 word -- a real write, so every other attached interface's inotify watch
