@@ -5,9 +5,9 @@ attaches it to another tap instead (and `-linkstr` lets go). A tap that is
 missing or not the user's fails the create (or linkstr) with ENXIO/EPERM and
 a console line naming the tap and how to make it. MAC b2:0a:XX:0b:0e:NN.
 
-Threads: a host receive thread reads frames from the tap and enqueues them
-on the interface's PktQueue; its softint runs ether_input with the kernel
-lock held. transmit() writes one frame to the tap (kernel lock held; a full
+Threads: a host receive thread reads the frames queued on the tap (a batch
+per wake-up) and enqueues them on the interface's PktQueue together; its
+softint runs ether_input with the kernel lock held. transmit() writes one frame to the tap (kernel lock held; a full
 tap queue drops the frame and counts an output error).
 """
 import threading
@@ -79,17 +79,20 @@ class VirtIf(Ifnet):
         try:
             while not stop.is_set():
                 try:
-                    frame = tap.read(0.5)
+                    frames = tap.read_many(0.5)     # all that is queued: one softint schedule for them
                 except OSError:
                     return
-                if frame is None:
-                    continue
-                if len(frame) < 14 or len(frame) > 1518:
-                    continue
-                dst = frame[:6]
-                if dst != self.lladdr and not dst[0] & 1 and not self.promisc:
-                    continue
-                q.enqueue(frame)
+                mac, promisc = self.lladdr, self.promisc
+                batch = []
+                for frame in frames:
+                    if len(frame) < 14 or len(frame) > 1518:
+                        continue
+                    dst = frame[:6]
+                    if dst != mac and not dst[0] & 1 and not promisc:
+                        continue
+                    batch.append(frame)
+                if batch:
+                    q.enqueue_many(batch)
         finally:
             tap.close()
 

@@ -17,7 +17,10 @@ that our kernels and NetBSD's can share a bus.  NetBSD waits forever for a
 holder that died; this layer waits at most lock_timeout seconds, then says
 so on the console and takes the lock over (a holder that died mid-write may
 have left a damaged packet: readers skip damage).  Ring methods are only
-called with the lock held; nothing blocks while holding it.
+called with the lock held; nothing blocks while holding it.  Sending one
+frame first tries the compiled _hostops.shmif_send: one try of the lock,
+Ring.append's steps in C, unlock; a held lock or a damaged ring falls back
+to the Python path above (the C code leaves a damaged ring locked for it).
 
 Wake-ups: after sending, the writer pwrite()s the value 3 over the version
 word -- a real write, so every other attached interface's inotify watch
@@ -51,6 +54,7 @@ from rumptools.kernel.rumpuser import _hostops
 
 _WAKEUP = struct.pack("=I", shmif.VERSION)
 LOCK_TIMEOUT = 2.0
+_FAST_MAX = 2048         # frames up to this long take the compiled send path
 COALESCE = 0.0005       # seconds: during a burst, one wake-up write per this interval
 
 
@@ -142,6 +146,27 @@ class ShmifBus:
     def send(self, frames, sec, usec, sender, wake=True):
         """Put frames on the bus under one lock hold, then wake the readers
         (wake=False: the caller wakes them later, once for many sends)."""
+        if len(frames) == 1 and len(frames[0]) <= _FAST_MAX:
+            # the compiled fast path: lock, append, unlock in one call (shmif_send);
+            # a held lock or a damaged ring falls back to the Python steps below
+            r = _hostops.shmif_send(self.mm, frames[0], sec, usec, sender)
+            if r >= 0:
+                if wake:
+                    self.wakeup()
+                return
+            if r != _hostops.SEND_BUSY:
+                self.locked = True      # shmif_send left the lock held
+                try:
+                    if r == _hostops.SEND_DAMAGED:
+                        self.ring.repair()
+                        self.ring._append(frames[0], sec, usec, sender)
+                    else:
+                        self.ring.append(frames[0], sec, usec, sender)
+                finally:
+                    self.unlock()
+                if wake:
+                    self.wakeup()
+                return
         ring = self.ring
         self.lock()
         try:

@@ -6,6 +6,8 @@ tap user $USER`), so no privilege is needed. A tap that does not exist is
 refused before /dev/net/tun is touched (opening it with TUNSETIFF would
 otherwise create one when the process may); one that is not ours fails
 with the kernel's EPERM. read(timeout) returns one frame or None;
+read_many(timeout, limit) waits as read() does, then takes every frame
+already queued (at most limit) without waiting again: [] on timeout;
 write(frame) sends one. Only this module touches the tap.
 """
 import errno
@@ -57,6 +59,19 @@ class TapDevice:
             return os.read(self.fd, 65536)
         except (BlockingIOError, InterruptedError):
             return None
+
+    def read_many(self, timeout, limit=64):
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return []
+        out = []
+        fd, read = self.fd, os.read
+        try:
+            for _ in range(limit):
+                out.append(read(fd, 65536))
+        except (BlockingIOError, InterruptedError):
+            pass
+        return out
 
     def write(self, frame):
         os.write(self.fd, frame)
