@@ -167,9 +167,9 @@ def icmp_section(values, sflag):
     return out
 
 
-def tcp_section(values, sflag):
+def tcp_section(values, sflag, title="tcp"):
     d = dict(zip(N.TCPSTAT_FIELDS, values))
-    out = ["tcp:"]
+    out = ["%s:" % title]
     for kind, keys, fmt in TCP_LINES:
         v = [d[k] for k in keys]
         if not any(v) and sflag > 1:
@@ -189,6 +189,8 @@ def tcp_section(values, sflag):
 
 def read_stats(client, proto):
     try:
+        if proto == "tcp6":
+            return client.sysctl("net.inet6.tcp6.stats", 0, None)[1]
         return client.sysctl("net.inet.%s.stats" % proto, 0, None)[1]
     except OSError:
         return None
@@ -198,7 +200,7 @@ def show_stats(client, proto, sflag):
     out = []
     table = (("ip", N.IPSTAT_FIELDS, IP_LINES), ("icmp", N.ICMPSTAT_FIELDS, None),
              ("tcp", N.TCPSTAT_FIELDS, TCP_LINES), ("udp", N.UDPSTAT_FIELDS, UDP_LINES),
-             ("arp", N.ARPSTAT_FIELDS, ARP_LINES))
+             ("tcp6", N.TCPSTAT_FIELDS, TCP_LINES), ("arp", N.ARPSTAT_FIELDS, ARP_LINES))
     if proto is not None and proto not in [t[0] for t in table]:
         _cli.die("%s: unknown or uninstrumented protocol" % proto)
     for name, names, lines in table:
@@ -209,8 +211,8 @@ def show_stats(client, proto, sflag):
             continue
         if name == "icmp":
             out += icmp_section(values, sflag)
-        elif name == "tcp":
-            out += tcp_section(values, sflag)
+        elif name in ("tcp", "tcp6"):
+            out += tcp_section(values, sflag, name)
         else:
             out += section(name, names, values, lines, sflag)
     if out:

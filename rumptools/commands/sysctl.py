@@ -36,6 +36,16 @@ SOFT_ERRORS = (errnos.ENOENT, errnos.ENOPROTOOPT, errnos.ENOTDIR, errnos.EINVAL,
                errnos.EPROTONOSUPPORT)
 
 
+
+def struct_bytes(value):
+    """A struct node's bytes: as given, or a tuple of counters (net.inet.*.stats) as NetBSD's
+    u64 array; rows of a pcb list have no byte form here (empty)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, (tuple, list)) and all(type(x) is int for x in value):
+        return b"".join((x & 0xffffffffffffffff).to_bytes(8, "little") for x in value)
+    return b""
+
 class Stop(Exception):
     """EXIT(1) in NetBSD's sysctl: exit now, or (with -f) go on with the next line."""
 
@@ -186,7 +196,7 @@ class Printer:
         if self.special(name, value):
             return
         if kind == "struct":
-            self.display_struct(name, bytes(value))
+            self.display_struct(name, struct_bytes(value))
         elif kind == "quad" and RLIMIT_RE.fullmatch(name) and value == RLIM_INFINITY \
                 and not (o["hex"] or o["raw"]):
             self.display(name, "string", "unlimited", 0)

@@ -107,3 +107,25 @@ def loopback_kernel(monkeypatch):
     k.tap = SegmentTap(monkeypatch, k.host.clock)
     yield k
     k.reboot(0)
+
+
+class ticking:
+    """Context manager: virtual time runs while a bulk transfer is under way (50 ms every 5 ms
+    of real time), so delayed ACKs and the like fire as they would on a real clock."""
+
+    def __init__(self, *kernels, step=0.05):
+        self.kernels, self.step = kernels, step
+        self.stop = threading.Event()
+
+    def __enter__(self):
+        def run():
+            while not self.stop.wait(0.005):
+                for k in self.kernels:
+                    k.host.clock.advance(self.step, kernel=k)
+        self.t = threading.Thread(target=run, daemon=True)
+        self.t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.t.join(5)

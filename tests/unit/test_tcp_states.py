@@ -88,6 +88,8 @@ def test_rst_acceptance_rfc5961(lo):
     with pytest.raises(RumpError) as e:
         call(k, k.p, "recvfrom", c, 10, 0)
     assert e.value.errno == errnos.ECONNRESET
+    assert not [r for r in k.tap.sent(sport=cport) if r[5] & RST]     # a RST is never answered
+    assert tcb(k, 7000, cport).state == 4                              # (the forged one did not reach s)
     assert call(k, k.p, "recvfrom", c, 10, 0) == (b"", None)
     with pytest.raises(RumpError) as e:
         call(k, k.p, "sendto", c, b"x", N.MSG_NOSIGNAL, None)
@@ -159,6 +161,7 @@ def test_fast_retransmit_on_three_duplicate_acks(lo):
     k = lo
     c, s, cport = connected(k)
     call(k, k.p, "setsockopt", c, N.IPPROTO_TCP, N.TCP_MAXSEG, 1000)
+    call(k, k.p, "setsockopt", c, N.IPPROTO_TCP, N.TCP_NODELAY, 1)   # no tail held for a delayed ACK
     dropped = []
 
     def drop(rec):
@@ -218,3 +221,71 @@ def test_linger_zero_resets_and_sysctl_nodes(lo):
     assert call(k, k.p, "sysctl", "net.inet.tcp.keepidle", 0, None)[1] == 14400
     assert call(k, k.p, "sysctl", "net.inet.tcp.congctl.selected", 0, None)[1] == "newreno"
     assert len(call(k, k.p, "sysctl", "net.inet.tcp.stats", 0, None)[1]) == 76
+
+
+def test_icmp_unreachable_is_the_connect_error(lo):
+    from rumptools.formats.net.icmp import ICMP
+    from rumptools.formats.net.ipv4 import IPv4
+    from rumptools.kernel.netinet.tcp_output import build
+    k = lo
+    k.tap.drop = lambda rec: True                  # the SYNs vanish
+    c = tcp_socket(k)
+    t, box = in_thread(call, k, k.p, "sock_connect", c, (N.AF_INET, "127.0.0.1", 7300))
+    assert wait_until(lambda: len(k.tap.sent(flags=SYN)) == 1)
+    syn = k.tap.sent(flags=SYN)[0]
+    lb = LOCAL.to_bytes(4, "big")
+    quoted = IPv4(lb, lb, 6, build(syn[1], syn[2], syn[3], 0, SYN, 0, b"", b"", LOCAL, LOCAL), id=9).emit()
+    icmp = ICMP.error(3, 1, quoted).emit()                  # host unreachable
+    with k.lock:
+        k.slot("net").loif.looutput(N.AF_INET, IPv4(lb, lb, 1, icmp, id=10).emit())
+    assert wait_until(lambda: k.slot("inet").tcp.conns[(LOCAL, syn[1], LOCAL, 7300)].softerror ==
+                      errnos.EHOSTUNREACH)
+    advance(k, 75, step=1)
+    t.join(5)
+    assert box == {"error": errnos.EHOSTUNREACH}           # the soft error, not ETIMEDOUT
+
+
+def test_linger_with_a_time_waits_for_the_fin_to_be_acknowledged(lo):
+    k = lo
+    c, s, cport = connected(k)
+    call(k, k.p, "setsockopt", c, N.SOL_SOCKET, N.SO_LINGER, (1, 5))
+    k.tap.drop = lambda rec: rec[1] == cport and rec[5] & FIN   # our FINs are lost
+    t, box = in_thread(call, k, k.p, "close", c)
+    assert wait_until(lambda: len(k.tap.sent(sport=cport, flags=FIN)) == 1)
+    assert t.is_alive()                                  # close waits
+    advance(k, 4.5)
+    assert t.is_alive()
+    advance(k, 1)
+    t.join(5)
+    assert box == {"result": None}                       # the linger time ran out
+    k.tap.drop = lambda rec: False
+    advance(k, 6)                                        # the FIN is resent (10.5 s) and acknowledged
+    assert call(k, k.p, "recvfrom", s, 10, 0) == (b"", None)
+
+
+def test_syn_cache_timing_and_limits(lo):
+    k = lo
+    listener(k, "127.0.0.1", 7400)
+    sc = k.slot("inet").tcp.syncache
+    # the SYN-ACKs come back to this kernel (no socket on 6000): no RSTs, or they would cancel
+    call(k, k.p, "sysctl", "net.inet.tcp.rstppslimit", 1, 0)
+    inject(k, 6000, 7400, 1000, 0, SYN)                               # a peer that never answers
+    assert wait_until(lambda: len(sc) == 1)
+    marks = []
+    for t in (2.9, 0.2, 5.8, 0.2, 11.8, 0.2, 23.8, 0.2, 47.8, 0.2):    # to 2.9, 3.1, 8.9, 9.1, ... 93.1
+        advance(k, t, step=t)
+        marks.append(stats(k)["sc_retransmitted"])
+    assert marks == [0, 1, 1, 2, 2, 3, 3, 4, 4, 4]                    # SYN-ACK again at 3, 9, 21, 45 s
+    assert len(sc) == 0 and stats(k)["sc_timed_out"] == 1             # dropped at 93 s
+    call(k, k.p, "sysctl", "net.inet.tcp.syn_cache_limit", 1, 20)
+    call(k, k.p, "sysctl", "net.inet.tcp.syn_bucket_limit", 1, 3)
+    for port in range(10000, 10200):                                  # a SYN flood
+        inject(k, port, 7400, port * 7, 0, SYN)
+        if port % 50 == 0:
+            assert wait_until(lambda: len(k.slot("net").loif.q) == 0)
+    assert wait_until(lambda: stats(k)["sc_added"] == 201)
+    assert len(sc) <= 20 and max(len(b) for b in sc.buckets) <= 3
+    st = stats(k)
+    assert st["sc_overflowed"] + st["sc_bucketoverflow"] >= 180
+    c = tcp_socket(k)                                                 # the listener still answers
+    call(k, k.p, "sock_connect", c, (N.AF_INET, "127.0.0.1", 7400))

@@ -12,7 +12,7 @@ from rumptools.abi import net as N
 from rumptools.abi.errnos import RumpError
 
 from .kernelkit import boot, call, spawn, wait_until
-from .tcpkit import in_thread, kernel_on, listener, pcbs, recv_all, stats, tcp_socket
+from .tcpkit import in_thread, kernel_on, listener, pcbs, recv_all, stats, tcp_socket, ticking
 
 
 @pytest.fixture
@@ -41,12 +41,13 @@ def exchange(ka, kb, addr, nbytes):
     s, peer = call(kb, pb, "accept", ls)
     assert peer[0] == N.AF_INET and peer[2] == call(ka, pa, "getsockname", c)[2]
     up, down = os.urandom(nbytes), os.urandom(nbytes)
-    t1, b1 = in_thread(call, ka, pa, "sendto", c, up, 0, None)
-    t2, b2 = in_thread(call, kb, pb, "sendto", s, down, 0, None)
-    got_up = recv_all(kb, pb, s, nbytes)
-    got_down = recv_all(ka, pa, c, nbytes)
-    t1.join(10)
-    t2.join(10)
+    with ticking(*({ka, kb})):                  # Nagle's tail may wait for a delayed ACK
+        t1, b1 = in_thread(call, ka, pa, "sendto", c, up, 0, None)
+        t2, b2 = in_thread(call, kb, pb, "sendto", s, down, 0, None)
+        got_up = recv_all(kb, pb, s, nbytes)
+        got_down = recv_all(ka, pa, c, nbytes)
+        t1.join(10)
+        t2.join(10)
     assert b1 == {"result": nbytes} and b2 == {"result": nbytes}
     assert hashlib.sha256(got_up).digest() == hashlib.sha256(up).digest()
     assert hashlib.sha256(got_down).digest() == hashlib.sha256(down).digest()

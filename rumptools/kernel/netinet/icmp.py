@@ -62,6 +62,10 @@ def icmp_input(inet, ifp, ip, data):
         if m.type == REDIRECT:
             redirect(inet, ifp, _int(ip.src), _int(qip.dst), m.word, m.code)
             return
+        if m.type == UNREACH and qip.proto == 6 and len(qdata) >= 8 and inet.tcp is not None:
+            from .tcp_subr import tcp_ctlinput
+            tcp_ctlinput(inet.tcp, qip, qdata, errnos.ECONNREFUSED if m.code in (2, 3) else errnos.EHOSTUNREACH)
+            return
         if m.type == UNREACH and m.code in (2, 3) and qip.proto == 17 and len(qdata) >= 4:
             from .udp_raw import udp_ctlinput
             udp_ctlinput(inet, qip, qdata, errnos.ECONNREFUSED)

@@ -1,4 +1,5 @@
-"""NetBSD's net.inet.tcp.* sysctl nodes (specs/net.md section 14) and net.inet.tcp.stats.
+"""NetBSD's net.inet.tcp.* sysctl nodes (specs/net.md section 14) and net.inet.tcp.stats,
+mirrored under net.inet6.tcp6 as NetBSD does.
 
 Values are NetBSD 7.99's and live in the stack's params (tcp_subr.PARAMS);
 the writable ones change what new connections use (buffers, MSS default,
@@ -35,9 +36,17 @@ NODES = (
 
 
 def attach(ctx, stack):
+    """net.inet.tcp, and net.inet6.tcp6 as NetBSD's tcp_usrreq.c makes it beside (the same
+    variables, so the same values and the same statistics)."""
     tree = ctx.kernel.sysctl
-    tree.node("net.inet.tcp", num=6, owner=ctx.comp)
-    tree.node("net.inet.tcp.sack", num=10, owner=ctx.comp)
+    tree.node("net.inet6", num=24, owner=ctx.comp)
+    for base in ("net.inet.tcp", "net.inet6.tcp6"):
+        tree.node(base, num=6, owner=ctx.comp)
+        tree.node(base + ".sack", num=10, owner=ctx.comp)
+        _nodes(ctx, stack, base)
+
+
+def _nodes(ctx, stack, base):
     params = stack.params
 
     def make_setter(key, lo):
@@ -49,6 +58,6 @@ def attach(ctx, stack):
 
     for name, num, writable, lo in NODES:
         kind = STRING if isinstance(params[name], str) else INT
-        ctx.sysctl("net.inet.tcp." + name, kind, getter=lambda k=name: params[k],
+        ctx.sysctl(base + "." + name, kind, getter=lambda k=name: params[k],
                    setter=make_setter(name, lo) if writable else None, writable=writable, num=num)
-    ctx.sysctl("net.inet.tcp.stats", STRUCT, getter=stack.stat_values, num=30)
+    ctx.sysctl(base + ".stats", STRUCT, getter=stack.stat_values, num=30)

@@ -256,6 +256,57 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
         return step6(stack, tp, seg, hl, tlen, seq, ack, flags, tiwin, False, now)
 
     # -- synchronized states -------------------------------------------------------------
+    # header prediction (NetBSD's fast path): an in-order pure ACK for new data, or in-order
+    # data acknowledging nothing new, on an ESTABLISHED connection with nothing unusual
+    if state == ESTABLISHED and flags & 0x37 == ACK and seq == tp.rcv_nxt and tiwin and \
+            tiwin == tp.snd_wnd and tp.snd_nxt == tp.snd_max and \
+            (ts is None or not tp.ts_recent or (ts[0] - tp.ts_recent) & M32 < HALF):
+        if ts is not None and (tp.last_ack_sent - seq) & M32 < HALF:
+            tp.ts_recent = ts[0]
+            tp.ts_recent_age = now
+        if tlen == 0:
+            d = (ack - tp.snd_una) & M32
+            if d and d < HALF and (tp.snd_max - ack) & M32 < HALF and tp.snd_cwnd >= tp.snd_wnd \
+                    and tp.dupacks < 3 and tp.snd_una != tp.iss:
+                st["predack"] += 1
+                st["rcvackpack"] += 1
+                st["rcvackbyte"] += d
+                if ts is not None and ts[1]:
+                    xmit_timer(tp, _ts_ticks(stack, now, ts[1]))
+                elif tp.rtttime and (ack - tp.rtseq) & M32 and (ack - tp.rtseq) & M32 < HALF:
+                    xmit_timer(tp, _ticks(now - tp.rtttime))
+                sb = tp.snd_buf
+                del sb[:d]
+                tp.snd_una = ack
+                tp.snd_wl2 = ack                # the window's right edge moved with the ACK
+                tp.dupacks = 0
+                if ack == tp.snd_max:
+                    tp.t_rexmt.stop()
+                elif not tp.t_persist.pending():
+                    tp.t_rexmt.schedule(tp.rxtcur * TICK)
+                so.wwakeup()
+                if sb:
+                    tcp_output(tp)
+                return
+        elif ack == tp.snd_una and not tp.reass and tlen <= so.rcv_hiwat - len(tp.rcv_buf) \
+                and not so.state & CANTRCVMORE:
+            st["preddat"] += 1
+            tp.rcv_nxt = (seq + tlen) & M32
+            tp.snd_wl1 = seq
+            st["rcvpack"] += 1
+            st["rcvbyte"] += tlen
+            tp.rcv_buf += seg[hl:hl + tlen]
+            so.rcv_cc = len(tp.rcv_buf)
+            if tp.rcv_auto is not None:
+                autorcvbuf(stack, tp, so, tlen, now)
+            so.rwakeup()
+            if tp.flags & F_DELACK:
+                tp.flags |= F_ACKNOW
+                tcp_output(tp)
+            else:
+                tp.flags |= F_DELACK
+                tp.t_delack.schedule(stack.params["delack_ticks"] * 0.01)
+            return
     # PAWS (RFC 7323)
     if ts is not None and tp.flags & F_RCVD_TSTMP and not flags & RST and tp.ts_recent and \
             (ts[0] - tp.ts_recent) & M32 >= HALF:
@@ -274,10 +325,11 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
     if flags & RST:
         inwin = (seq - tp.rcv_nxt) & M32 < max(rcv_wnd, 1)
         if seq == tp.rcv_nxt or (state == SYN_RECEIVED and inwin):
+            # never a RST in reply: the connection just ends (tcp_close, not tcp_drop)
             if state == SYN_RECEIVED:
-                stack.drop(tp, errnos.ECONNREFUSED)
+                stack.reset(tp, errnos.ECONNREFUSED)
             elif state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT):
-                stack.drop(tp, errnos.ECONNRESET)
+                stack.reset(tp, errnos.ECONNRESET)
             else:
                 stack.close(tp)
         elif inwin:
@@ -422,7 +474,8 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
                 tp.state = state = FIN_WAIT_2
                 if so.state & CANTRCVMORE or so.closed:
                     from ..net.socket import CANTSENDMORE
-                    so.state |= CANTSENDMORE
+                    so.state = (so.state & ~ISCONNECTED) | CANTSENDMORE    # soisdisconnected
+                    so.rwakeup()
                     so.wwakeup()
                     tp.t_2msl.schedule(tp.keepcnt * tp.keepintvl)
         elif state == CLOSING:
@@ -468,6 +521,8 @@ def step6(stack, tp, seg, hl, tlen, seq, ack, flags, tiwin, needoutput, now):
                 tp.rcv_nxt = (tp.rcv_nxt + tlen) & M32
                 st["rcvpack"] += 1
                 st["rcvbyte"] += tlen
+                if tp.rcv_auto is not None:
+                    autorcvbuf(stack, tp, so, tlen, now)
                 if not so.state & CANTRCVMORE:
                     tp.rcv_buf += seg[hl:hl + tlen]
                     so.rcv_cc = len(tp.rcv_buf)
@@ -561,6 +616,31 @@ def reass(tp, seq, data, flags):
         so.rcv_cc = len(tp.rcv_buf)
         so.rwakeup()
     return fin
+
+
+def autorcvbuf(stack, tp, so, tlen, now):
+    """Receive buffer auto-sizing (net.inet.tcp.recvbuf_*): when more than 7/8 of the buffer
+    arrives within one measuring period (the smoothed RTT, at least 10 ms, at most 1 s) the
+    buffer grows by recvbuf_inc, up to recvbuf_max. A user's SO_RCVBUF ends it."""
+    if so.rcv_hiwat != tp.rcv_auto:
+        tp.rcv_auto = None
+        return
+    if not tp.rfbuf_ts:
+        tp.rfbuf_ts = now
+        tp.rfbuf_cnt = 0
+    period = (tp.srtt >> RTT_SHIFT) * TICK / 4
+    period = 0.01 if period < 0.01 else 1.0 if period > 1.0 else period
+    tp.rfbuf_cnt += tlen
+    if now - tp.rfbuf_ts <= period:
+        if tp.rfbuf_cnt > so.rcv_hiwat // 8 * 7:
+            p = stack.params
+            if so.rcv_hiwat < p["recvbuf_max"]:
+                so.rcv_hiwat = tp.rcv_auto = min(so.rcv_hiwat + p["recvbuf_inc"], p["recvbuf_max"])
+            tp.rfbuf_ts = now
+            tp.rfbuf_cnt = 0
+    else:
+        tp.rfbuf_ts = now
+        tp.rfbuf_cnt = tlen
 
 
 def rcv_window(tp):

@@ -216,6 +216,14 @@ class TcpStack:
             head.acceptq.remove(tp.so)
         self.stats["closed"] += 1
 
+    def reset(self, tp, err):
+        """The peer reset the connection: the error goes to the socket, nothing is sent."""
+        if tp.dead:
+            return
+        self.stats["drops"] += 1
+        tp.so.error = err
+        self.close(tp)
+
     def drop(self, tp, err):
         """tcp_drop: a synchronized connection is reset (RST sent); the error goes to the socket."""
         from .tcp_output import tcp_output
@@ -236,3 +244,24 @@ class TcpStack:
         if err:
             tp.so.error = err
         self.close(tp)
+
+
+def tcp_ctlinput(stack, qip, qdata, err):
+    """An ICMP unreachable about a segment we sent (NetBSD's tcp_notify): the quoted sequence
+    number must be in flight; a connection being set up keeps the error as its soft error (the
+    connect timeout then reports it) and fails at once after a few retransmissions; an
+    established one ignores host and network unreachables."""
+    import struct
+    sport, dport, seq = struct.unpack_from("!HHI", qdata)
+    src, dst = int.from_bytes(qip.src, "big"), int.from_bytes(qip.dst, "big")
+    tp = stack.conns.get((src, sport, dst, dport))
+    if tp is None or tp.dead:
+        return
+    if (seq - tp.snd_una) & 0xffffffff > (tp.snd_max - tp.snd_una) & 0xffffffff:
+        return
+    if tp.state == ESTABLISHED and err in (errnos.EHOSTUNREACH, errnos.ENETUNREACH, errnos.EHOSTDOWN):
+        return
+    if tp.state < ESTABLISHED and tp.rxtshift > 3 and tp.softerror:
+        stack.drop(tp, err)
+        return
+    tp.softerror = err

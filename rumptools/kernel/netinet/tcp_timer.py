@@ -18,7 +18,8 @@ Callouts run with the kernel lock held and must not sleep.
 from ...abi import errnos
 from ...abi import net as N
 from .tcp_output import respond, setpersist, tcp_output
-from .tcp_var import (ACK, BACKOFF, CLOSE_WAIT, ESTABLISHED, F_ACKNOW, FIN_WAIT_2, MAXRXTSHIFT, RTT_SHIFT,
+from .tcp_var import (ACK, BACKOFF, CLOSE_WAIT, ESTABLISHED, F_ACKNOW, F_RCVD_TSTMP, F_REQ_TSTMP, FIN_WAIT_2,
+                      MAXRXTSHIFT, RTT_SHIFT,
                       SYN_RECEIVED, TICK, TIME_WAIT, TOTBACKOFF, TV_REXMTMAX, rangeset, rexmtval)
 
 
@@ -85,6 +86,8 @@ def keep_timer(tp):
             st["keepprobe"] += 1
             # seq one below snd_una makes the peer answer with an ACK
             ts = None
+            if tp.flags & F_RCVD_TSTMP and tp.flags & F_REQ_TSTMP:
+                ts = (stack.ts_now(now), tp.ts_recent)
             respond(stack, tp.laddr, tp.faddr, tp.lport, tp.fport, (tp.snd_una - 1) & 0xffffffff,
                     tp.rcv_nxt, ACK, tp.ttl, ts, 0)
             tp.t_keep.schedule(tp.keepintvl)

@@ -64,6 +64,40 @@ def usrclosed(tp):
             tp.t_2msl.schedule(tp.keepcnt * tp.keepintvl)
 
 
+def autosndbuf(tp, so):
+    """Send buffer auto-sizing (net.inet.tcp.sendbuf_*): a buffer 7/8 full while the peer's
+    window could take what is unsent grows by sendbuf_inc, up to sendbuf_max. A user's
+    SO_SNDBUF ends it."""
+    if so.snd_hiwat != tp.snd_auto:
+        tp.snd_auto = None
+        return
+    p = tp.stack.params
+    inflight = (tp.snd_nxt - tp.snd_una) & 0xffffffff
+    if so.snd_hiwat < p["sendbuf_max"] and min(tp.snd_wnd, tp.snd_cwnd) >= len(tp.snd_buf) - inflight:
+        so.snd_hiwat = tp.snd_auto = min(so.snd_hiwat + p["sendbuf_inc"], p["sendbuf_max"])
+
+
+def linger_wait(so, tp):
+    """SO_LINGER with a time: close waits (at most so.linger seconds) until the connection is
+    disconnected -- our FIN acknowledged -- as NetBSD's soclose does."""
+    from ..kern.sleepq import curlwp
+    lwp = curlwp()
+    if lwp is None or lwp.proc.exiting:
+        return
+    stack = tp.stack
+    deadline = stack.now() + so.linger
+    for _ in range(10000):
+        if tp.dead or not so.state & ISCONNECTED:
+            return
+        left = deadline - stack.now()
+        if left <= 0:
+            return
+        try:
+            so.kernel.sleepq.tsleep(so.snd, left)
+        except RumpError:
+            return
+
+
 class TcpProtocol(InetProtocol):
     type = N.SOCK_STREAM
     protocol = N.IPPROTO_TCP
@@ -94,6 +128,8 @@ class TcpProtocol(InetProtocol):
         usrclosed(tp)
         if not tp.dead:
             tcp_output(tp)
+        if so.options & N.SO_LINGER and so.linger > 0 and not so.nonblocking():
+            linger_wait(so, tp)
 
     def tstate(self, so):
         """NetBSD's TCPS_* number of the socket's connection (netstat -a, pcblist)."""
@@ -228,6 +264,8 @@ class TcpProtocol(InetProtocol):
                     return pos
                 raise RumpError(errnos.EPIPE)
             buf = tp.snd_buf
+            if tp.snd_auto is not None and len(buf) >= so.snd_hiwat // 8 * 7:
+                autosndbuf(tp, so)
             space = so.snd_hiwat - len(buf)
             if space <= 0 or (space < n - pos and space < so.snd_lowat):
                 if so.nonblocking(flags):

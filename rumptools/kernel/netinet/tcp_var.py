@@ -68,6 +68,7 @@ class TcpCb(InPcb):
         "srtt", "rttvar", "rttmin", "rxtcur", "rxtshift", "rtttime", "rtseq",
         "t_rexmt", "t_persist", "t_keep", "t_2msl", "t_delack", "force",
         "rcvtime", "softerror", "snd_buf", "rcv_buf", "reass", "reass_bytes",
+        "rcv_auto", "rfbuf_ts", "rfbuf_cnt", "snd_auto",
         "qlimit", "acceptq", "head", "msl2", "linger", "dead", "rcvd_fin_seq",
         "keepidle", "keepintvl", "keepcnt", "keepinit")
 
@@ -129,6 +130,11 @@ class TcpCb(InPcb):
         self.keepintvl = p["keepintvl"] * TICK
         self.keepcnt = p["keepcnt"]
         self.keepinit = p["keepinit"] * TICK
+        # buffer auto-sizing: the size we last set (a user's SO_RCVBUF/SO_SNDBUF ends it)
+        self.rcv_auto = so.rcv_hiwat if p["recvbuf_auto"] else None
+        self.snd_auto = so.snd_hiwat if p["sendbuf_auto"] else None
+        self.rfbuf_ts = 0.0
+        self.rfbuf_cnt = 0
 
     def __repr__(self):
         return "<TcpCb %s %d->%d>" % (self.state, self.lport, self.fport)
