@@ -131,8 +131,9 @@ def test_two_hundred_processes_asleep_then_all_woken_all_return(server):
 
 def test_workers_fall_back_after_a_burst(server):
     s = rawproto.guest(server.path)
-    s.sendall(b"".join(rawproto.syscall_frame(10 + i, "__nanosleep50", 300_000_000) for i in range(300)))
-    assert wait_for(lambda: sysctl(server.path, "kern.sysproxy.workers") >= 300, 10)
+    # 3 s sleeps: all 300 are asleep at once even when a loaded machine starts threads slowly
+    s.sendall(b"".join(rawproto.syscall_frame(10 + i, "__nanosleep50", 3_000_000_000) for i in range(300)))
+    assert wait_for(lambda: sysctl(server.path, "kern.sysproxy.workers") >= 300, 30)
     assert len(Replies(s).collect(300, 30)) == 300
     assert wait_for(lambda: sysctl(server.path, "kern.sysproxy.workers") <= 17)
     assert sysctl(server.path, "kern.sysproxy.idle_workers") <= 16
