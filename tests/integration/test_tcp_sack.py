@@ -118,7 +118,8 @@ def test_sack_blocks_for_out_of_order_segments_most_recent_first(net, ts, room):
     assert ooo(2000, 3000) == (0, [(1000, 4000)])                  # merged with both neighbours
     for lo in (5000, 7000, 9000, 11000):
         ack, got = ooo(lo, lo + 500)
-    expect = [(11000, 11500), (9000, 9500), (7000, 7500), (5000, 5500), (1000, 4000)]
+    ack, got = ooo(11500, 11800)                                    # the newest block grows
+    expect = [(11000, 11800), (9000, 9500), (7000, 7500), (5000, 5500), (1000, 4000)]
     assert ack == 0 and got == expect[:room]                        # what fits beside the other options
     ack, got = ooo(0, 1000)                                         # the first hole filled
     assert ack == 4000 and got == expect[:4][:room]

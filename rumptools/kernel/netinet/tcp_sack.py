@@ -42,6 +42,10 @@ def reass_note(tp, i):
     q = tp.reass
     s, d, _f = q[i]
     left, right = s, (s + len(d)) & M32
+    sacks = tp.rcv_sacks
+    if sacks and i == len(q) - 1 and sacks[0][1] == s:
+        sacks[0] = (sacks[0][0], right)     # the usual case: the newest block grows at its end
+        return
     j = i - 1
     while j >= 0:
         qs, qd, _ = q[j]
