@@ -100,6 +100,15 @@ def test_syn_ack_carries_the_options_the_peer_offered(net):
     assert sa2.ack == 9001 and set(opts(sa2)) == {"MSS"}
 
 
+def test_syn_ack_offers_sack_permitted_when_the_peer_does(net):
+    k, peer = net
+    listener(k, 80)
+    c = Conn(peer, 41000, 80, iss=5000)
+    c.send("S", options=[("MSS", 1460), ("SAckOK", b"")])
+    sa = c.expect(lambda t: t.flags == "SA", what="SYN-ACK")[TCP]
+    assert "SAckOK" in opts(sa)                               # specs/net.md section 7: SACK on
+
+
 def test_handshake_data_both_ways_and_the_peers_mss(net):
     k, peer = net
     c, fd, _l = established(k, peer, options=[("MSS", 536)])
@@ -179,7 +188,7 @@ def test_zero_window_probe_and_window_updates(net):
     t0 = peer.now()
     peer.advance(61, step=0.25)
     probes = [p for p in peer.drain() if c.mine(p) and bytes(p[TCP].payload)]
-    # one byte, within the persist range (5 to 60 s; test_tcp_pending.py holds the exact 5 s)
+    # one byte, within the persist range (5 to 60 s; test_first_zero_window_probe_after_5_s checks the exact 5 s)
     assert probes and len(bytes(probes[0][TCP].payload)) == 1 and 4.5 <= probes[0].vtime - t0 <= 60.5
     c.send("A", window=65535)                                   # the window opens: data flows
     segs = c.data_segments(timeout=1.0)

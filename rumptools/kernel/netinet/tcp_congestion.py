@@ -8,11 +8,16 @@ recovery with cwnd = ssthresh; otherwise slow start (cwnd += min(acked,
 dupack(tp, ack): the third duplicate ACK starts fast retransmit (unless it
 is still about data sent before the last recovery began, RFC 6582 section
 3.2 step 1); further ones inflate the window by one SMSS each.
+With a SACK scoreboard (tcp_sack.py) the retransmissions go to its holes
+first: the start of recovery, each further duplicate ACK (in place of the
+window inflation) and a partial ACK send the next segment of a hole not yet
+retransmitted; SACKed data is not sent again.
 
 Kernel lock held.
 """
+from . import tcp_sack
 from .tcp_output import tcp_output
-from .tcp_var import MAX_WINSHIFT, MAXWIN
+from .tcp_var import MAX_WINSHIFT, MAXWIN, TICK
 
 M32 = 0xffffffff
 HALF = 0x80000000
@@ -32,6 +37,9 @@ def enter_recovery(tp, ack):
     tp.snd_recover = tp.snd_max
     tp.t_rexmt.stop()
     tp.rtttime = 0
+    if tp.snd_holes and tcp_sack.rexmit(tp):
+        tp.snd_cwnd = tp.snd_ssthresh + maxseg * tp.dupacks
+        return
     onxt = tp.snd_nxt
     tp.snd_nxt = ack
     tp.snd_cwnd = maxseg
@@ -48,6 +56,8 @@ def dupack(tp, ack):
             return
         enter_recovery(tp, ack)
     elif tp.dupacks > REXMTTHRESH:
+        if tp.snd_holes and tcp_sack.rexmit(tp):
+            return                  # a hole's segment takes the place of a new one
         tp.snd_cwnd += tp.maxseg
         tcp_output(tp)
 
@@ -62,6 +72,13 @@ def newack(tp, ack, acked):
             onxt = tp.snd_nxt
             ocwnd = tp.snd_cwnd
             tp.rtttime = 0
+            if tp.snd_holes:
+                # SACK: the next hole not yet retransmitted (tcp_sack_output), not blindly snd_una
+                tcp_sack.rexmit(tp)
+                if not tp.t_rexmt.pending() and tp.snd_una != tp.snd_max:
+                    tp.t_rexmt.schedule(tp.rxtcur * TICK)
+                tp.snd_cwnd = ocwnd - acked + maxseg if ocwnd > acked else maxseg
+                return
             tp.snd_nxt = ack
             tp.snd_cwnd = maxseg
             tcp_output(tp)

@@ -14,9 +14,9 @@ connection (exact 4-tuple, else a listener), and then:
   rcv_nxt resets, elsewhere in the window earns a challenge ACK), a SYN
   earns a challenge ACK, trimming to the window, RFC 5961 ACK acceptance,
   new ACKs (RTT, congestion window, NewReno fast retransmit and recovery
-  on three duplicate ACKs), window updates, in-order data into the receive
+  on three duplicate ACKs, SACK scoreboard), window updates, in-order data into the receive
   buffer with delayed ACKs (every second segment at once), out-of-order
-  segments into the bounded reassembly queue, FIN and the closing states,
+  segments into the bounded reassembly queue (reported in SACK blocks), FIN and the closing states,
   TIME_WAIT re-use by a new SYN.
 
 RSTs are never answered, never sent for broadcasts or multicasts, and go
@@ -27,10 +27,11 @@ import struct
 from ...abi import errnos
 from ...formats.net.cksum import partial
 from ..net.socket import CANTRCVMORE, ISCONNECTED
+from . import tcp_sack
 from .tcp_output import respond, tcp_output
 from .tcp_seq import seq_diff, seq_gt, seq_leq, seq_lt
 from .tcp_var import (ACK, CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, F_ACKNOW, F_DELACK, F_RCVD_SCALE,
-                      F_RCVD_TSTMP, F_REQ_SCALE, F_REQ_TSTMP, FIN, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN,
+                      F_RCVD_TSTMP, F_REQ_SACK, F_REQ_SCALE, F_SACK_PERMIT, F_REQ_TSTMP, FIN, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN,
                       MAX_WINSHIFT, MAXWIN, REASS_MAX, RST, RTT_SHIFT, RTTVAR_SHIFT, SYN, SYN_RECEIVED,
                       SYN_SENT, TICK, TIME_WAIT, TV_REXMTMAX, URG, rangeset, rexmtval)
 
@@ -44,12 +45,14 @@ HAVERCVDFIN = (CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT)
 
 
 def parse_options(raw, syn):
-    """(mss, wscale, (tsval, tsecr) or None) -- NetBSD's tcp_dooptions rules: a bad length
-    byte ends the list, an option of the wrong size for its kind is ignored; MSS and window
-    scale only count on a SYN."""
-    mss = wscale = ts = None
+    """(mss, wscale, (tsval, tsecr) or None, sack_permitted, [(left, right)] or None) --
+    NetBSD's tcp_dooptions rules: a bad length byte ends the list, an option of the wrong
+    size for its kind is ignored; MSS, window scale and SACK-permitted only count on a SYN,
+    SACK blocks only off one."""
+    mss = wscale = ts = sack = None
+    sackok = False
     if len(raw) == 12 and raw[:4] == TS_FAST:
-        return None, None, (_u32.unpack_from(raw, 4)[0], _u32.unpack_from(raw, 8)[0])
+        return None, None, (_u32.unpack_from(raw, 4)[0], _u32.unpack_from(raw, 8)[0]), False, None
     i, n = 0, len(raw)
     while i < n:
         kind = raw[i]
@@ -69,8 +72,15 @@ def parse_options(raw, syn):
             wscale = min(raw[i + 2], MAX_WINSHIFT)
         elif kind == 8 and olen == 10:
             ts = (_u32.unpack_from(raw, i + 2)[0], _u32.unpack_from(raw, i + 6)[0])
+        elif kind == 4 and olen == 2 and syn:
+            sackok = True
+        elif kind == 5 and olen > 2 and (olen - 2) & 7 == 0 and not syn:
+            if sack is None:
+                sack = []
+            for j in range(i + 2, i + olen, 8):
+                sack.append((_u32.unpack_from(raw, j)[0], _u32.unpack_from(raw, j + 4)[0]))
         i += olen
-    return mss, wscale, ts
+    return mss, wscale, ts, sackok, sack
 
 
 def xmit_timer(tp, rtt):
@@ -188,7 +198,7 @@ def listen_input(stack, tp, ip, seg, hl, src, dst, sport, dport, seq, ack, flags
         return None                     # a SYN from ourselves to ourselves: LAND attack
     if src >> 28 == 0xe or src == 0xffffffff or stack.inet.is_broadcast(src):
         return None
-    opts = parse_options(seg[20:hl], True) if hl > 20 else (None, None, None)
+    opts = parse_options(seg[20:hl], True) if hl > 20 else (None, None, None, False, None)
     sc.add(tp, key, seq, opts)
     return None
 
@@ -198,11 +208,11 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
     so = tp.so
     now = stack.now()
     state = tp.state
-    ts = None
     if hl > 20:
-        mss, wscale, ts = parse_options(seg[20:hl], bool(flags & SYN))
+        mss, wscale, ts, sackok, sack = parse_options(seg[20:hl], bool(flags & SYN))
     else:
-        mss = wscale = None
+        mss = wscale = ts = sack = None
+        sackok = False
     tp.rcvtime = now
     tiwin = win if flags & SYN else win << tp.snd_scale
 
@@ -227,6 +237,8 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
             tp.flags |= F_RCVD_TSTMP
             tp.ts_recent = ts[0]
             tp.ts_recent_age = now
+        if sackok and tp.flags & F_REQ_SACK:
+            tp.flags |= F_SACK_PERMIT
         stack.mss_from_peer(tp, mss)
         tp.flags |= F_ACKNOW
         if flags & ACK:
@@ -267,7 +279,7 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
         if tlen == 0:
             d = (ack - tp.snd_una) & M32
             if d and d < HALF and (tp.snd_max - ack) & M32 < HALF and tp.snd_cwnd >= tp.snd_wnd \
-                    and tp.dupacks < 3 and tp.snd_una != tp.iss:
+                    and tp.dupacks < 3 and tp.snd_una != tp.iss and sack is None and not tp.snd_holes:
                 st["predack"] += 1
                 st["rcvackpack"] += 1
                 st["rcvackbyte"] += d
@@ -425,6 +437,8 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
         st["rcvacktoomuch"] += 1
         challenge_ack(tp)
         return
+    if tp.flags & F_SACK_PERMIT and (sack or tp.snd_holes) and d_una < HALF:
+        tcp_sack.update(tp, ack, sack)
     needoutput = False
     ourfinisacked = False
     if d_una == 0 or d_una >= HALF:
@@ -586,6 +600,8 @@ def reass(tp, seq, data, flags):
             i -= 1
         q.insert(i, (seq, bytes(data), bool(flags & FIN)))
         tp.reass_bytes += len(data)
+        if off and data and tp.flags & F_SACK_PERMIT:
+            tcp_sack.reass_note(tp, i)
     fin = 0
     got = False
     while q:
@@ -612,6 +628,8 @@ def reass(tp, seq, data, flags):
             tp.reass_bytes = 0
             break
     tp.rcv_nxt = base
+    if tp.rcv_sacks:
+        tcp_sack.reass_drained(tp)
     if got:
         so.rcv_cc = len(tp.rcv_buf)
         so.rwakeup()

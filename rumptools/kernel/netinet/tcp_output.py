@@ -3,8 +3,9 @@
 tcp_output(tp) decides what the connection may send now -- data within
 min(send window, congestion window), Nagle's rule unless TCP_NODELAY, SYN
 and FIN by state, window updates, a pending ACK -- builds the segments
-(options on SYN: MSS, window scale, timestamps; timestamps on every segment
-once agreed) and hands them to ip_output. A large send buffer leaves as
+(options on SYN: MSS, window scale, SACK-permitted, timestamps; timestamps
+on every segment once agreed, SACK blocks while out-of-order data is
+queued) and hands them to ip_output. A large send buffer leaves as
 many segments in one call. It arms the retransmit timer when data is in
 flight and the persist timer when the peer's window is closed.
 
@@ -17,9 +18,10 @@ import struct
 
 from ...abi.errnos import RumpError
 from ...formats.net.cksum import partial
+from . import tcp_sack
 from .ip import ip_output
 from .tcp_var import (ACK, BACKOFF, CLOSED, ESTABLISHED, F_ACKNOW, F_DELACK, F_NODELAY, F_RCVD_SCALE,
-                      F_RCVD_TSTMP, F_REQ_SCALE, F_REQ_TSTMP, F_SENTFIN, FIN, LISTEN, MAXRXTSHIFT, MAXWIN,
+                      F_RCVD_TSTMP, F_REQ_SACK, F_REQ_SCALE, F_SACK_PERMIT, F_REQ_TSTMP, F_SENTFIN, FIN, LISTEN, MAXRXTSHIFT, MAXWIN,
                       OUTFLAGS, PSH, RST, RTT_SHIFT, SYN, SYN_RECEIVED, SYN_SENT, TICK, TV_PERSMAX,
                       TV_PERSMIN, rangeset)
 
@@ -51,11 +53,14 @@ def _send(tp, seg):
     ip_output(st.inet, tp.faddr, IPPROTO_TCP, seg, src=tp.laddr, ttl=tp.ttl, tos=tp.tos)
 
 
-def syn_options(stack, mss, wscale, ts):
-    """MSS, window scale and timestamps options as tcp_output lays them out."""
+def syn_options(stack, mss, wscale, ts, sackok=False):
+    """MSS, window scale, SACK-permitted and timestamps options as tcp_output lays them out
+    (24 bytes at most)."""
     out = struct.pack("!BBH", 2, 4, mss)
     if wscale is not None:
         out += bytes((1, 3, 3, wscale))
+    if sackok:
+        out += b"\x01\x01\x04\x02"
     if ts is not None:
         out += _ts_opt.pack(1, 1, 8, 10, ts[0], ts[1])
     return out
@@ -158,9 +163,20 @@ def tcp_output(tp):
             ws = None
             if tp.flags & F_REQ_SCALE and (not flags & ACK or tp.flags & F_RCVD_SCALE):
                 ws = tp.request_r_scale
-            opts = syn_options(stack, tp.ourmss, ws, tsopt)
-        elif tp.flags & F_REQ_TSTMP and tp.flags & F_RCVD_TSTMP and not flags & RST:
-            opts = _ts_opt.pack(1, 1, 8, 10, stack.ts_now(now), tp.ts_recent)
+            if not flags & ACK:
+                if stack.params["sack.enable"]:
+                    tp.flags |= F_REQ_SACK
+                else:
+                    tp.flags &= ~F_REQ_SACK
+                sackok = tp.flags & F_REQ_SACK
+            else:
+                sackok = tp.flags & F_SACK_PERMIT
+            opts = syn_options(stack, tp.ourmss, ws, tsopt, sackok)
+        else:
+            if tp.flags & F_REQ_TSTMP and tp.flags & F_RCVD_TSTMP and not flags & RST:
+                opts = _ts_opt.pack(1, 1, 8, 10, stack.ts_now(now), tp.ts_recent)
+            if tp.reass and tp.flags & F_SACK_PERMIT and not flags & RST:
+                opts += tcp_sack.option(tp, len(opts))
         if length:
             if tp.force and length == 1:
                 stats["sndprobe"] += 1

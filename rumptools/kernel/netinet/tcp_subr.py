@@ -202,6 +202,10 @@ class TcpStack:
         tp.dead = True
         tp.reass = []
         tp.reass_bytes = 0
+        tp.rcv_sacks = []
+        if tp.snd_holes:
+            from . import tcp_sack
+            tcp_sack.free(tp)
         so = tp.so
         from ..net.socket import CANTRCVMORE, CANTSENDMORE, ISCONNECTED
         so.state = (so.state & ~ISCONNECTED) | CANTRCVMORE | CANTSENDMORE

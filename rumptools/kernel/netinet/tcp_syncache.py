@@ -1,7 +1,8 @@
 """The SYN cache (NetBSD's syn_cache_* in tcp_input.c): half-open connections of listeners.
 
 A SYN to a listening socket makes a small entry -- addresses, the peer's
-sequence number and options, our ISS -- and a SYN-ACK; no socket exists
+sequence number and options (SACK-permitted answered while
+net.inet.tcp.sack.enable is set), our ISS -- and a SYN-ACK; no socket exists
 until the handshake's ACK arrives (syn_cache_get), so a SYN flood costs
 entries, never sockets or accept-queue slots. The SYN-ACK is resent 3, 9,
 21 and 45 s after the first and the entry dropped at 93 s. Bounded by
@@ -12,7 +13,7 @@ Locking rule: kernel lock held.
 """
 from ...abi import net as N
 from .tcp_output import build, respond, syn_options
-from .tcp_var import (ACK, F_RCVD_SCALE, F_RCVD_TSTMP, F_REQ_SCALE, F_REQ_TSTMP, MAXWIN, RST, SYN, TICK,
+from .tcp_var import (ACK, F_RCVD_SCALE, F_RCVD_TSTMP, F_REQ_SACK, F_REQ_SCALE, F_REQ_TSTMP, F_SACK_PERMIT, MAXWIN, RST, SYN, TICK,
                       TV_SRTTDFLT)
 
 NBUCKETS = 1024
@@ -21,7 +22,7 @@ M32 = 0xffffffff
 
 
 class SynEntry:
-    __slots__ = ("key", "bucket", "listener", "irs", "iss", "peermss", "wscale", "ts", "ts_recent",
+    __slots__ = ("key", "bucket", "listener", "irs", "iss", "peermss", "wscale", "ts", "ts_recent", "sack",
                  "shift", "timer", "ourmss", "rscale", "win")
 
 
@@ -77,7 +78,8 @@ class SynCache:
         sc.key, sc.bucket, sc.listener = key, b, listener
         sc.irs = seq
         sc.iss = stack.new_iss()
-        mss, wscale, ts = opts
+        mss, wscale, ts, sackok = opts[:4]
+        sc.sack = bool(sackok and p["sack.enable"])
         sc.peermss = mss
         sc.wscale = wscale if listener.flags & F_REQ_SCALE else None
         sc.ts = ts is not None and bool(listener.flags & F_REQ_TSTMP)
@@ -97,7 +99,7 @@ class SynCache:
         stack = self.stack
         laddr, lport, faddr, fport = sc.key
         tsopt = (stack.ts_now(), sc.ts_recent) if sc.ts else None
-        opts = syn_options(stack, sc.ourmss, sc.rscale if sc.wscale is not None else None, tsopt)
+        opts = syn_options(stack, sc.ourmss, sc.rscale if sc.wscale is not None else None, tsopt, sc.sack)
         seg = build(lport, fport, sc.iss, (sc.irs + 1) & M32, SYN | ACK, sc.win, opts, b"", laddr, faddr)
         stack.stats["sndtotal"] += 1
         stack.stats["sndctrl"] += 1
@@ -156,7 +158,10 @@ class SynCache:
         tp.head = listener
         tp.laddr, tp.lport, tp.faddr, tp.fport = key
         tp.ttl, tp.tos = listener.ttl, listener.tos
-        tp.flags = listener.flags & ~(F_RCVD_SCALE | F_RCVD_TSTMP | F_REQ_SCALE | F_REQ_TSTMP)
+        tp.flags = listener.flags & ~(F_RCVD_SCALE | F_RCVD_TSTMP | F_REQ_SCALE | F_REQ_TSTMP |
+                                      F_REQ_SACK | F_SACK_PERMIT)
+        if sc.sack:
+            tp.flags |= F_REQ_SACK | F_SACK_PERMIT
         if sc.wscale is not None:
             tp.flags |= F_REQ_SCALE | F_RCVD_SCALE
             tp.requested_s_scale = min(sc.wscale, 14)

@@ -1,7 +1,8 @@
 """TCP's timers (NetBSD's tcp_timer.c), each a callout of the control block.
 
 rexmt: retransmission timeout -- back off (x1, 2, 4 ... 64 of the RTO,
-  clamped to 1..64 s), collapse the congestion window, go back to snd_una;
+  clamped to 1..64 s), collapse the congestion window, forget the SACK
+  scoreboard, go back to snd_una;
   after 12 back-offs the connection is dropped (ETIMEDOUT or the soft error
   an ICMP message left).
 persist: probe a zero window with one byte; drop after the maximum back-off
@@ -17,6 +18,7 @@ Callouts run with the kernel lock held and must not sleep.
 """
 from ...abi import errnos
 from ...abi import net as N
+from . import tcp_sack
 from .tcp_output import respond, setpersist, tcp_output
 from .tcp_var import (ACK, BACKOFF, CLOSE_WAIT, ESTABLISHED, F_ACKNOW, F_RCVD_TSTMP, F_REQ_TSTMP, FIN_WAIT_2,
                       MAXRXTSHIFT, RTT_SHIFT,
@@ -39,6 +41,8 @@ def rexmt_timer(tp):
         tp.rttvar += tp.srtt >> RTT_SHIFT
         tp.srtt = 0
     tp.snd_nxt = tp.snd_una
+    if tp.snd_holes:
+        tcp_sack.free(tp)               # go back N: what the peer SACKed may be renegotiated
     tp.rtttime = 0
     tp.dupacks = 0
     win = min(tp.snd_wnd, tp.snd_cwnd) // 2 // tp.maxseg

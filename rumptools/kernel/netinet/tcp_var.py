@@ -6,7 +6,8 @@ state, RTT estimator, the five timers (callouts) and the stream buffers.
 The send buffer `snd_buf` holds the bytes from snd_una on; the receive
 buffer `rcv_buf` the in-order bytes not yet read; `reass` the out-of-order
 segments [(seq, bytes)] in sequence order, bounded by the receive window
-and REASS_MAX segments.
+and REASS_MAX segments. With SACK (tcp_sack.py) `rcv_sacks` are the blocks
+of `reass` we report, `snd_holes` and `snd_fack` the sender's scoreboard.
 
 Times: the RTT estimator and the retransmit/persist/keepalive values are in
 NetBSD's slow ticks (PR_SLOWHZ = 2 per second) and fixed point as NetBSD
@@ -30,6 +31,8 @@ OUTFLAGS = (RST | ACK, 0, SYN, SYN | ACK, ACK, ACK, FIN | ACK, FIN | ACK, FIN | 
 F_ACKNOW, F_DELACK, F_NODELAY, F_SENTFIN = 0x1, 0x2, 0x4, 0x10
 F_REQ_SCALE, F_RCVD_SCALE, F_REQ_TSTMP, F_RCVD_TSTMP = 0x20, 0x40, 0x80, 0x100
 F_WILL_SCALE = 0x200             # SYN we received carried a window scale (syncache path)
+F_REQ_SACK = 0x400               # our SYN offered SACK-permitted
+F_SACK_PERMIT = 0x800            # SACK agreed both ways (RFC 2018)
 
 SLOWHZ = 2
 TICK = 1.0 / SLOWHZ
@@ -68,6 +71,7 @@ class TcpCb(InPcb):
         "srtt", "rttvar", "rttmin", "rxtcur", "rxtshift", "rtttime", "rtseq",
         "t_rexmt", "t_persist", "t_keep", "t_2msl", "t_delack", "force",
         "rcvtime", "softerror", "snd_buf", "rcv_buf", "reass", "reass_bytes",
+        "rcv_sacks", "snd_holes", "snd_fack",
         "rcv_auto", "rfbuf_ts", "rfbuf_cnt", "snd_auto",
         "qlimit", "acceptq", "head", "msl2", "linger", "dead", "rcvd_fin_seq",
         "keepidle", "keepintvl", "keepcnt", "keepinit")
@@ -119,6 +123,9 @@ class TcpCb(InPcb):
         self.rcv_buf = bytearray()
         self.reass = []
         self.reass_bytes = 0
+        self.rcv_sacks = []              # tcp_sack: blocks we report, most recent first
+        self.snd_holes = []              # tcp_sack: the scoreboard [start, end, rxmit]
+        self.snd_fack = 0
         self.qlimit = 0
         self.acceptq = None
         self.head = None
