@@ -12,6 +12,7 @@ Locking rule: kernel lock held.
 from ...abi import errnos
 from ...abi import net as N
 from ...abi.errnos import RumpError
+from .udp_raw import anon_port
 from .tcp_var import (CLOSED, ESTABLISHED, F_RCVD_SCALE, F_RCVD_TSTMP, F_REQ_SCALE, F_REQ_TSTMP,
                       LISTEN, MAX_WINSHIFT, MAXWIN, SYN_RECEIVED, TICK, TIME_WAIT)
 
@@ -112,19 +113,7 @@ class TcpStack:
         return False
 
     def anon_port(self, tp):
-        p = self.inet.params
-        if tp.portrange == 2:
-            lo, hi = p["lowportmin"], p["lowportmax"]
-        else:
-            lo, hi = p["anonportmin"], p["anonportmax"]
-        used = {t.lport for t in self.pcbs}
-        span = hi - lo + 1
-        start = int.from_bytes(self.kernel.host.random(2), "big") % span
-        for i in range(span):
-            port = lo + (start + i) % span
-            if port not in used:
-                return port
-        raise RumpError(errnos.EADDRNOTAVAIL)
+        return anon_port(self.inet, tp.portrange, self.pcbs)
 
     # -- per connection -----------------------------------------------------------------
     def twomsl(self, tp):

@@ -25,25 +25,14 @@ from ...abi import net as N
 from ...abi.errnos import RumpError
 from ...abi.syscalls import O_NONBLOCK
 from ..net.socket import CANTRCVMORE, CANTSENDMORE, ISCONNECTED
-from .in_ import aton
 from .tcp_output import tcp_output
 from .tcp_var import (CLOSE_WAIT, CLOSED, ESTABLISHED, F_NODELAY, F_REQ_SCALE, FIN_WAIT_1, FIN_WAIT_2, LISTEN,
                       SOMAXCONN, SYN_RECEIVED, SYN_SENT, TcpCb)
-from .udp_raw import InetProtocol
+from .udp_raw import InetProtocol, inet_sockaddr
 
 
 def _stack(so):
     return so.kernel.slot("inet").tcp
-
-
-def _addr(addr):
-    if type(addr) is not tuple or len(addr) < 2 or addr[0] != N.AF_INET:
-        raise RumpError(errnos.EAFNOSUPPORT if type(addr) is tuple and addr and addr[0] != N.AF_INET
-                        else errnos.EINVAL)
-    port = addr[2] if len(addr) > 2 else 0
-    if type(port) is not int or not 0 <= port <= 65535:
-        raise RumpError(errnos.EINVAL)
-    return aton(addr[1]), port
 
 
 def usrclosed(tp):
@@ -140,7 +129,7 @@ class TcpProtocol(InetProtocol):
         tp = so.pcb
         if tp.lport or tp.dead:
             raise RumpError(errnos.EINVAL)
-        a, port = _addr(addr)
+        a, port = inet_sockaddr(addr)
         stack = _stack(so)
         inet = stack.inet
         if a != 0 and a not in inet.local:
@@ -198,7 +187,7 @@ class TcpProtocol(InetProtocol):
             raise RumpError(errnos.EISCONN)
         if tp.dead:
             raise RumpError(errnos.EINVAL)
-        a, port = _addr(addr)
+        a, port = inet_sockaddr(addr)
         if port == 0:
             raise RumpError(errnos.EADDRNOTAVAIL)
         stack = tp.stack

@@ -47,7 +47,8 @@ def _inet(so):
     return so.kernel.slot("inet")
 
 
-def _addr(addr):
+def inet_sockaddr(addr):
+    """An AF_INET sockaddr value -> (address as int, port); EAFNOSUPPORT/EINVAL otherwise."""
     if type(addr) is not tuple or len(addr) < 2 or addr[0] != N.AF_INET:
         raise RumpError(errnos.EAFNOSUPPORT if type(addr) is tuple and addr and addr[0] != N.AF_INET
                         else errnos.EINVAL)
@@ -55,6 +56,21 @@ def _addr(addr):
     if type(port) is not int or not 0 <= port <= 65535:
         raise RumpError(errnos.EINVAL)
     return aton(addr[1]), port
+
+
+def anon_port(inet, portrange, pcbs):
+    """An unused ephemeral port for a pcb of `pcbs`: from a random start in anonportmin..max
+    (lowportmin..max for IP_PORTRANGE_LOW), as in_pcbsetport."""
+    p = inet.params
+    lo, hi = (p["lowportmin"], p["lowportmax"]) if portrange == 2 else (p["anonportmin"], p["anonportmax"])
+    used = {pcb.lport for pcb in pcbs}
+    span = hi - lo + 1
+    start = int.from_bytes(inet.kernel.host.random(2), "big") % span
+    for i in range(span):
+        port = lo + (start + i) % span
+        if port not in used:
+            return port
+    raise RumpError(errnos.EADDRNOTAVAIL)
 
 
 class InetProtocol(Protocol):
@@ -131,7 +147,7 @@ class InetProtocol(Protocol):
         pcb = so.pcb
         if pcb.lport or (self.type == N.SOCK_RAW and pcb.laddr):
             raise RumpError(errnos.EINVAL)
-        a, port = _addr(addr)
+        a, port = inet_sockaddr(addr)
         inet = _inet(so)
         if a != INADDR_ANY and a not in inet.local and not inet.is_broadcast(a) and a >> 28 != 0xe:
             raise RumpError(errnos.EADDRNOTAVAIL)
@@ -139,7 +155,7 @@ class InetProtocol(Protocol):
             pcb.laddr = a
             return
         if port == 0:
-            port = self._anon_port(inet, pcb)
+            port = anon_port(inet, pcb.portrange, inet.udp_pcbs)
             pcb.anon = True
         else:
             reuse = so.options & (N.SO_REUSEADDR | N.SO_REUSEPORT)
@@ -150,27 +166,13 @@ class InetProtocol(Protocol):
                         raise RumpError(errnos.EADDRINUSE)
         pcb.laddr, pcb.lport = a, port
 
-    def _anon_port(self, inet, pcb):
-        if pcb.portrange == 2:
-            lo, hi = inet.params["lowportmin"], inet.params["lowportmax"]
-        else:
-            lo, hi = inet.params["anonportmin"], inet.params["anonportmax"]
-        used = {p.lport for p in inet.udp_pcbs}
-        span = hi - lo + 1
-        start = int.from_bytes(inet.kernel.host.random(2), "big") % span
-        for i in range(span):
-            port = lo + (start + i) % span
-            if port not in used:
-                return port
-        raise RumpError(errnos.EADDRNOTAVAIL)
-
     def connect(self, so, addr):
         pcb = so.pcb
         if type(addr) is tuple and addr and addr[0] == N.AF_UNSPEC:     # disconnect
             pcb.faddr = pcb.fport = 0
             so.state &= ~ISCONNECTED
             return
-        a, port = _addr(addr)
+        a, port = inet_sockaddr(addr)
         if self.type != N.SOCK_RAW and port == 0:
             raise RumpError(errnos.EADDRNOTAVAIL)
         inet = _inet(so)
@@ -184,7 +186,7 @@ class InetProtocol(Protocol):
             elif src:
                 pcb.laddr = src
         if self.type != N.SOCK_RAW and pcb.lport == 0:
-            pcb.lport = self._anon_port(inet, pcb)
+            pcb.lport = anon_port(inet, pcb.portrange, inet.udp_pcbs)
             pcb.anon = True
         pcb.faddr, pcb.fport = a, port
         so.state |= ISCONNECTED
@@ -197,7 +199,7 @@ class InetProtocol(Protocol):
         if addr is not None:
             if so.state & ISCONNECTED:
                 raise RumpError(errnos.EISCONN)
-            return _addr(addr)
+            return inet_sockaddr(addr)
         if not so.state & ISCONNECTED:
             raise RumpError(errnos.EDESTADDRREQ)
         return pcb.faddr, pcb.fport
@@ -217,7 +219,7 @@ class UdpProtocol(InetProtocol):
         if len(data) > so.snd_hiwat:
             raise RumpError(errnos.EMSGSIZE)
         if pcb.lport == 0:
-            pcb.lport = self._anon_port(inet, pcb)
+            pcb.lport = anon_port(inet, pcb.portrange, inet.udp_pcbs)
             pcb.anon = True
         src = pcb.laddr
         if src == 0 or inet.is_broadcast(src):
