@@ -44,6 +44,7 @@ demo: deps $(STAMP) $(MANSTAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/first-server.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/cgd-session.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/ffs-makefs-session.sh
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/network-session.sh
 	@echo; echo '# The manual pages come with the commands: man rump.halt'
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; if command -v man >/dev/null; then \
 		MANPATH="$(CURDIR)/$(MANDIR):$$MANPATH" man -P cat rump.halt; \

@@ -19,6 +19,11 @@ EXAMPLES = os.path.join(HERE, "..", "..", "examples")
                                "/dk on /mnt type ffs (local)",
                                "** File system is clean; not checking",
                                "ok: nethack.img holds the tree and is clean"]),
+    ("network-session.sh", ["3 packets transmitted, 3 packets received, 0.0% packet loss",
+                            "? (10.1.1.2) at ", "hello from kernel b",
+                            "tcp    10.1.1.2.http-alt     *.*",
+                            "10.1.1.2.8080          *.*                    LISTEN",
+                            "TIME_WAIT", "\t2 connection requests"]),
 ])
 def test_example(script, expect, rumpenv):
     env = dict(rumpenv, RUMPTOOLS_CGD_CALIBRATE_US="50000")
