@@ -44,7 +44,7 @@ printf '$ RUMP_SERVER=unix://b rumphijack python3 -m http.server -b 10.1.1.2 808
 RUMP_SERVER=unix://b rumphijack python3 -m http.server -b 10.1.1.2 8080 >/dev/null 2>&1 &
 httpd=$!
 fetch='import time, urllib.request
-for _ in range(100):
+for _ in range(300):
     try:
         print(urllib.request.urlopen("http://10.1.1.2:8080/index.html", timeout=5).read().decode(), end="")
         break
