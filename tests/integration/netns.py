@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+from tests.conftest import wait_for_socket
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 RUMP_IP, HOST_IP = "10.9.0.2", "10.9.0.1"
@@ -51,21 +53,6 @@ def why_no_netem():
     return None
 
 
-def _wait_for_socket(path, timeout=10.0):
-    import socket
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            s.connect(path)
-            return True
-        except OSError:
-            time.sleep(0.01)
-        finally:
-            s.close()
-    return False
-
-
 class NetnsServer:
     def __init__(self, workdir, impair=None, libs=SERVER_LIBS, mtu=1500):
         self.workdir = str(workdir)
@@ -92,7 +79,7 @@ class NetnsServer:
             self.libs + [self.url]
         self.proc = subprocess.Popen(argv, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            if not _wait_for_socket(self.path):
+            if not wait_for_socket(self.path):
                 err = self.proc.stderr.read1(4096) if self.proc.poll() is not None else b"no socket"
                 raise RuntimeError("rump_server in a namespace did not start: %r" % err)
             self.run_ok("rump.ifconfig", "virt0", "create")

@@ -16,19 +16,7 @@ from rumptools.kernel.rumpuser.shmifbus import ShmifBus
 from rumptools.sp.client import Client
 
 from .kernelkit import boot, call, spawn, wait_until
-
-NET = ("rumpnet", "rumpnet_net", "rumpnet_netinet", "rumpnet_shmif")
-
-
-def kernel_on(bus, addr):
-    k = boot(*NET)
-    p = spawn(k)
-    s = call(k, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
-    call(k, p, "ioctl", s, N.SIOCIFCREATE, "shmif0")
-    call(k, p, "ioctl", s, N.SIOCSLINKSTR, ("shmif0", bus))
-    call(k, p, "ioctl", s, N.SIOCAIFADDR, ("shmif0", addr, None, None))
-    k.p, k.s = p, s
-    return k
+from .tcpkit import NET, kernel_on
 
 
 @pytest.fixture
