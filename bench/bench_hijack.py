@@ -14,12 +14,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.common import mbps, median_time, run_quiet, table, tool  # noqa: E402
+from bench.common import mbps, median_time, pinned, run_quiet, table, tool  # noqa: E402
 from rumptools.hijack import library_path  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 BIG_MIB = int(os.environ.get("BENCH_HIJACK_MIB", "256"))
 PY = sys.executable
+STAT_ROUNDS = int(os.environ.get("BENCH_STAT_ROUNDS", "9"))
 
 CPROG = r"""
 #include <netinet/in.h>
@@ -67,7 +68,7 @@ int main(int argc, char **argv) {
         int s = socket(AF_UNIX, SOCK_STREAM, 0);
         strcpy(sun.sun_path, argv[2]);
         if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) != 0) { perror("connect"); return 1; }
-        /* the size of a stat request and its reply */
+        /* 48 bytes each way (a stat request of /x is 36 bytes, its reply 160) */
         t0 = now();
         for (int i = 0; i < n; i++) {
             if (write(s, buf, 48) != 48) return 1;
@@ -135,6 +136,49 @@ def _http_row(d, hj):
             "%.2fx" % (times["rump"] / times["host"]))
 
 
+# where the kernel (and the echo server) and the client run: (name, server CPU, client CPU)
+PLACEMENTS = (("same CPU", 0, 0), ("two CPUs", 0, 1), ("unpinned", None, None))
+
+
+def _stat_rows(d, prog, lib):
+    """stat() of a rump path from the hijacked C program beside the bare echo round trip,
+    alternated run by run, for each placement: a kernel of its own per placement, pinned
+    with taskset the same way as the echo server, so that both see the same wake-ups. On a
+    VM a wake-up across CPUs costs more than a whole call, so unpinned figures depend on
+    where the scheduler happens to leave each pair; the pinned ones compare like with like."""
+    rows = []
+    for name, scpu, ccpu in PLACEMENTS:
+        if scpu is not None and (shutil.which("taskset") is None or os.cpu_count() < 2):
+            continue
+        pin_s = (lambda a: pinned(a, scpu)) if scpu is not None else (lambda a: a)
+        pin_c = (lambda a: pinned(a, ccpu)) if ccpu is not None else (lambda a: a)
+        sock, echo = os.path.join(d, "st-" + name[:3]), os.path.join(d, "echo-" + name[:3])
+        env = dict(os.environ, RUMP_SERVER="unix://" + sock)
+        hj = dict(env, LD_PRELOAD=lib)
+        run_quiet(pin_s([tool("rump_server"), "-lrumpvfs", "unix://" + sock]), env=env)
+        srv = None
+        try:
+            run_quiet(["mkdir", "/rump/x"], env=hj)
+            srv = subprocess.Popen(pin_s([PY, "-c", ECHO_SERVER, echo]), stdout=subprocess.PIPE)
+            srv.stdout.readline()
+            stats, echoes = [], []
+            for _ in range(STAT_ROUNDS):     # alternated, so that both see the same load
+                stats.append(float(subprocess.run(pin_c([prog, "stat", "/rump/x", "5000"]), env=hj,
+                                                  capture_output=True, check=True).stdout))
+                echoes.append(float(subprocess.run(pin_c([prog, "echo", echo, "5000"]), capture_output=True,
+                                                   check=True).stdout))
+        finally:
+            if srv is not None:
+                srv.kill()
+                srv.wait()
+            subprocess.run([tool("rump.halt")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        per_stat, per_echo = statistics.median(stats), statistics.median(echoes)
+        rows.append(("stat() of /rump/x, hijacked C program, %s" % name, "%.0f calls/s (%.1f us)" % (
+            1 / per_stat, per_stat * 1e6), "bare unix-socket echo (C client, Python echo): %.1f us" % (
+            per_echo * 1e6), "%.2fx" % (per_stat / per_echo)))
+    return rows
+
+
 def main():
     lib = library_path()
     if not os.path.exists(lib) or shutil.which("gcc") is None:
@@ -152,26 +196,8 @@ def main():
                    "unix://" + sock], env=env)
         rows = []
         try:
-            # 1. stat() round trips beside the bare echo of the same size
-            run_quiet(["mkdir", "/rump/x"], env=hj)
-            echo = os.path.join(d, "echo")
-            srv = subprocess.Popen([PY, "-c", ECHO_SERVER, echo], stdout=subprocess.PIPE)
-            srv.stdout.readline()
-            stats, echoes = [], []
-            try:
-                # alternated, so that both see the same load on a shared machine
-                for _ in range(7):
-                    stats.append(float(subprocess.run([prog, "stat", "/rump/x", "2000"], env=hj,
-                                                      capture_output=True, check=True).stdout))
-                    echoes.append(float(subprocess.run([prog, "echo", echo, "2000"], capture_output=True,
-                                                       check=True).stdout))
-            finally:
-                srv.kill()
-                srv.wait()
-            per_stat, per_echo = statistics.median(stats), statistics.median(echoes)
-            rows.append(("stat() of /rump/x, hijacked C program", "%.0f calls/s (%.1f us)" % (
-                1 / per_stat, per_stat * 1e6), "bare unix-socket echo (C client, Python echo): %.1f us" % (
-                per_echo * 1e6), "%.2fx" % (per_stat / per_echo)))
+            # 1. stat() round trips beside the bare echo, in three placements
+            rows.extend(_stat_rows(d, prog, lib))
 
             # 1b. a UDP datagram to itself over the kernel's loopback beside the host's
             udp = [float(subprocess.run([prog, "udp", "-", "2000"], env=hj, capture_output=True,

@@ -11,7 +11,6 @@ another shape); an integer out of 64-bit range is struct.error, which the
 server answers with EOVERFLOW as it does wire.encode's WireError.
 """
 import struct
-from itertools import chain
 
 from . import wire
 from ..abi.sctypes import STAT_FIELDS
@@ -68,16 +67,19 @@ def _int_list(n):
     value goes the generic way, which raises what it would have raised."""
     pack = struct.Struct(_HEAD + "cIcI" + "cq" * n).pack
     size = wire.HEADER_SIZE + 5 + 5 + 9 * n
-    tags = (b"i",) * n
+    # the arguments after the list head: tag, value, tag, value ... (values filled in per call)
+    template = [size, 0, RESP, SYSCALL, 0, b"l", 1, b"l", n] + [b"i", 0] * n
     generic = _generic(1)
 
     def enc(reqno, results):
         if len(results) == 1:
             v = results[0]
             if type(v) is tuple and len(v) == n:
+                args = template.copy()
+                args[1] = reqno
+                args[10::2] = v
                 try:
-                    return pack(size, reqno, RESP, SYSCALL, 0, b"l", 1, b"l", n,
-                                *chain.from_iterable(zip(tags, v)))
+                    return pack(*args)
                 except struct.error:
                     pass
         return generic(reqno, results)

@@ -183,16 +183,17 @@ def decode(body):
     one list of integers such as struct stat) are taken apart without the
     general walk; they decode to exactly what the walk would give."""
     size = len(body)
-    if size <= 14:
+    if size < 10:
         if body == _EMPTY or not body:
             return ()
-        if size == 14 and body[:6] == _ONE_INT:
-            return (_unpack_q(body, 6)[0],)
     else:
         head = body[:6]
         if head == _ONE_STR:
             if _unpack_I(body, 6)[0] == size - 10:
                 return (str(body[10:], "utf-8", "surrogateescape"),)
+        elif head == _ONE_INT:
+            if size == 14:
+                return (_unpack_q(body, 6)[0],)
         elif head == _ONE_LIST:
             n = _unpack_I(body, 6)[0]
             if size == 10 + 9 * n and 2 <= n <= MAX_LIST:

@@ -79,7 +79,7 @@ def test_banner():
 
 
 @pytest.mark.parametrize("values", [
-    (), (5,), (-1,), ("/etc/hosts",), ("",), ("caf\u00e9 \udcff",), ((1, 2, 3),), (tuple(range(14)),),
+    (), (5,), (-1,), ("/etc/hosts",), ("/x",), ("",), ("caf\u00e9 \udcff",), ((1, 2, 3),), (tuple(range(14)),),
     ((-(1 << 63), (1 << 63) - 1),), ((1,),), ((1, "a"),), ((1, 2), 3), (b"x",), ("a", "b"), ((),),
     ((1, (2, 3)),), (None,),
 ])

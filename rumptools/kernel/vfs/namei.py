@@ -63,13 +63,14 @@ class VFS:
     def _check(path):
         if type(path) is not str or "\0" in path:
             raise RumpError(errnos.EINVAL)
-        if _blen(path) >= PATH_MAX:         # also: EINVAL (UnicodeError) for what cannot be encoded
+        # an ASCII path's length is its byte count; others are encoded (UnicodeError: EINVAL)
+        if (len(path) if path.isascii() else _blen(path)) >= PATH_MAX:
             raise RumpError(errnos.ENAMETOOLONG)
         if path == "":
             raise RumpError(errnos.ENOENT)
 
     def etfs_key(self, path):
-        if path.startswith("/"):
+        if self.etfs and path.startswith("/"):
             return self.etfs.get("/" + path.lstrip("/"))
         return None
 
