@@ -399,12 +399,33 @@ class Connection:
         return self.send(wire.frame(reqno, wire.RESP, wire.HANDSHAKE, 0, wire.encode((pid,))))
 
     def syscall(self, proc, reqno, number, body, held=0):
-        """One system call and its reply, run inline by the connection's reader. If the
-        call sleeps, the reading role has moved on (_handoff) and the call was counted
-        in flight: it is counted out once its reply is sent."""
+        """One system call and its reply, run inline by the connection's reader. Dispatch:
+        one lookup finds the kernel's entry (handler, argument check, result encoder); an
+        unknown number or a component not loaded is ENOSYS. If the call sleeps, the
+        reading role has moved on (_handoff) and the call was counted in flight: it is
+        counted out once its reply is sent."""
         me = self.role
+        k = self.kernel
+        after = None
         try:
-            self._syscall(proc, reqno, number, body)
+            ent = k.sysent.get(number)
+            if ent is None:
+                reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.ENOSYS)
+            else:
+                try:
+                    args = _decode(body)
+                except wire.WireError:
+                    args = None
+                body = None
+                if args is None:
+                    reply = wire.frame(reqno, wire.ERROR, 0, wire.E_MALFORMED)
+                elif not ent.check(args):
+                    reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL)
+                else:
+                    reply, after = self._run(k, proc, ent, args, reqno, number)
+            self.out.send(reply)
+            if after is not None:
+                after()
         finally:
             body = None
             if held:
@@ -412,37 +433,19 @@ class Connection:
             if self.role is not me:
                 self.out.call_done()
 
-    def _syscall(self, proc, reqno, number, body):
-        """Dispatch: one lookup finds the kernel's entry (handler, argument check,
-        result encoder); an unknown number or a component not loaded is ENOSYS."""
-        k = self.kernel
-        ent = k.sysent.get(number)
-        if ent is None:
-            self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.ENOSYS))
-            return
-        try:
-            args = _decode(body)
-        except wire.WireError:
-            self.send_error(reqno, wire.E_MALFORMED)
-            return
-        if not ent.check(args):
-            self.send(wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EINVAL))
-            return
+    def _run(self, k, proc, ent, args, reqno, number):
+        """Run the call in the kernel: (its reply frame, what to run once it is sent)."""
         err, results, after, detail = k.run(proc, ent, args, self._handoff, reqno)
         if err:
             body = wire.encode((detail,)) if detail else b""
-            reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body)
-        else:
-            try:
-                reply = ent.encode(reqno, results)
-            except (wire.WireError, struct.error):
-                reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EOVERFLOW)
-            except (ValueError, TypeError) as e:
-                k.console("kernel: syscall %d failed: results do not fit the syscall table: %s" % (number, e))
-                reply = wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EIO)
-        self.send(reply)
-        if after is not None:
-            after()
+            return wire.frame(reqno, wire.RESP, wire.SYSCALL, err, body), after
+        try:
+            return ent.encode(reqno, results), after
+        except (wire.WireError, struct.error):
+            return wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EOVERFLOW), after
+        except (ValueError, TypeError) as e:
+            k.console("kernel: syscall %d failed: results do not fit the syscall table: %s" % (number, e))
+            return wire.frame(reqno, wire.RESP, wire.SYSCALL, errnos.EIO), after
 
 
 class Server:

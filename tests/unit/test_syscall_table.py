@@ -113,8 +113,9 @@ class _Sock:
     def __init__(self):
         self.sent = []
 
-    def sendall(self, data):
+    def send(self, data, flags=0):
         self.sent.append(bytes(data))
+        return len(data)
 
 
 def _server_call(k, number, args):
@@ -125,8 +126,7 @@ def _server_call(k, number, args):
     srv = server.Server(k, url.parse("unix:///nonexistent/socket"))
     sock = _Sock()
     conn = server.Connection(srv, sock)
-    conn.send = sock.sendall
-    conn._syscall(spawn(k), 9, number, wire.encode(args))
+    conn.syscall(spawn(k), 9, number, wire.encode(args))
     (reply,) = sock.sent
     length, reqno, cls, typ, err = wire.HEADER.unpack_from(reply)
     assert (length, reqno, cls, typ) == (len(reply), 9, wire.RESP, wire.SYSCALL)
@@ -149,3 +149,15 @@ def test_server_dispatch_answers_from_the_table():
     assert any("results do not fit the syscall table" in line for line in k.console_lines)
     assert _server_call(k, sc.BY_NAME["umask"].number, (0o22,))[0] == errnos.EOVERFLOW
     assert k.nlwps == 0
+
+
+def test_server_dispatch_answers_an_undecodable_body_as_malformed():
+    from rumptools.sp import server, url
+    from .kernelkit import spawn
+    k = boot()
+    srv = server.Server(k, url.parse("unix:///nonexistent/socket"))
+    sock = _Sock()
+    conn = server.Connection(srv, sock)
+    conn.syscall(spawn(k), 7, sc.BY_NAME["getpid"].number, b"l\x01\x00\x00\x00?")
+    (reply,) = sock.sent
+    assert wire.HEADER.unpack_from(reply) == (len(reply), 7, wire.ERROR, 0, wire.E_MALFORMED)
