@@ -176,3 +176,86 @@ def test_reboot_stops_the_softint_thread():
     assert alive()
     k.reboot(sc.RB_NOSYNC)
     assert wait_until(lambda: not alive())
+
+
+def _kernel_with_sync(body):
+    """A kernel whose sync(2) is body(lwp, kernel): a syscall a test can fill in."""
+    from rumptools.kernel.kern.syscall import Syscalls
+    from .kernelkit import attach
+    k = boot()
+    table = Syscalls()
+    table("sync")(lambda lwp: body(lwp, k) or ())
+    attach(k, lambda ctx: ctx.add_syscalls(table))
+    return k
+
+
+def test_a_syscall_runs_what_it_schedules_before_it_returns():
+    """As NetBSD's fast softints: run on the scheduling CPU before the call goes back to
+    the user, in the call's own thread (lock held, no LWP), without waking the softint thread."""
+    ran = []
+
+    def handler():
+        ran.append((threading.get_ident(), curlwp(), k.lock.locked()))
+
+    def body(lwp, k):
+        si.schedule()
+        si.schedule()                   # scheduled twice while pending: runs once
+        assert ran == [] and k.softints.deferred
+
+    k = _kernel_with_sync(body)
+    si = k.softints.establish(handler, name="t")
+    p = spawn(k)
+    before = k.softints.inline_runs
+    call(k, p, "sync")
+    assert ran == [(threading.get_ident(), None, True)]
+    assert k.softints.inline_runs == before + 1 and not k.softints.deferred and not k.softints.pending
+
+
+def test_a_syscall_about_to_sleep_hands_what_it_scheduled_to_the_softint_thread():
+    """The call waits for its own softint: it must run meanwhile (in the softint thread)."""
+    ran = []
+
+    def handler():
+        ran.append(threading.get_ident())
+        k.sleepq.wakeup("chan")
+
+    def body(lwp, k):
+        si.schedule()
+        k.sleepq.tsleep("chan", timo=10)     # EAGAIN (a failed call) if nobody woke it
+
+    k = _kernel_with_sync(body)
+    si = k.softints.establish(handler, name="t")
+    p = spawn(k)
+    call(k, p, "sync")
+    assert ran == [k.softints.thread_ident]
+
+
+def test_handlers_that_keep_scheduling_go_to_the_thread_after_a_few_rounds():
+    from rumptools.kernel.kern.softint import INLINE_ROUNDS
+    ran = []
+
+    def handler():
+        ran.append(threading.get_ident())
+        if len(ran) < INLINE_ROUNDS + 5:
+            si.schedule()
+
+    k = _kernel_with_sync(lambda lwp, k: si.schedule())
+    si = k.softints.establish(handler, name="t")
+    p = spawn(k)
+    call(k, p, "sync")
+    assert ran[:INLINE_ROUNDS] == [threading.get_ident()] * INLINE_ROUNDS
+    assert wait_until(lambda: len(ran) == INLINE_ROUNDS + 5)
+    assert set(ran[INLINE_ROUNDS:]) == {k.softints.thread_ident}
+
+
+def test_a_datagram_to_127_0_0_1_is_in_its_socket_when_sendto_returns():
+    from rumptools.abi import net as N
+    k = boot("rumpnet", "rumpnet_net", "rumpnet_netinet")
+    p = spawn(k)
+    s = call(k, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(k, p, "bind", s, (N.AF_INET, "127.0.0.1", 0))
+    name = call(k, p, "getsockname", s)
+    for i in range(50):
+        call(k, p, "sendto", s, b"d%d" % i, 0, name)
+        got = call(k, p, "recvfrom", s, 64, N.MSG_DONTWAIT)   # EAGAIN if it were still queued
+        assert got[0] == b"d%d" % i

@@ -232,6 +232,8 @@ class Kernel:
             finally:
                 proc.lwp_exit(lwp)
                 curlwp_slot.lwp = None
+                if self.softints.deferred:   # what the call scheduled runs before it returns
+                    self.softints.run_deferred()
                 if proc.exiting and not proc.lwps:
                     proc.files.close_all()  # what calls finishing after exit() opened
 

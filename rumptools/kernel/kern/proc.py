@@ -32,6 +32,9 @@ class Lwp:
         self.interrupted = False    # its client interrupted the call: sleeps fail with EINTR
 
     def before_sleep(self):
+        softints = self.proc.kernel.softints
+        if softints.deferred:           # what this call scheduled must not wait for its sleep
+            softints.kick()
         hook = self.before_sleep_hook
         if hook is not None:
             self.before_sleep_hook = None

@@ -25,6 +25,17 @@ it waits runs once; scheduled while it runs, it runs again afterwards. A
 PktQueue drains at most `batch` items per run and then re-schedules itself,
 so the kernel lock is released between batches and syscalls are not starved.
 A full queue drops the new item and counts it (ifq_drops), as NetBSD does.
+
+A softint scheduled by a system call (its LWP holds the kernel lock) runs in
+that call's own thread before the call returns, as NetBSD's fast softints
+run on the scheduling CPU as soon as it lowers its priority: a datagram sent
+to 127.0.0.1 has reached its socket when sendto returns, with no thread
+switch. The call's thread notes it (deferred) instead of waking the softint
+thread; Kernel.run calls run_deferred() on the way out, and an LWP about to
+sleep or let go of the kernel lock calls kick() first, which hands what is
+deferred to the softint thread. run_deferred runs a few rounds (handlers
+that schedule more, such as a TCP answer over lo0, are run in the next
+round) and leaves anything further to the thread.
 """
 import collections
 import threading
@@ -33,9 +44,12 @@ import traceback
 from ...abi import errnos
 from ...abi.errnos import RumpError
 from ...abi.sysctl import INT, QUAD
+from .sleepq import curlwp_slot
 
 IFQ_MAXLEN = 256        # NetBSD's default ifqueue / pktqueue length
 BATCH = 64
+INLINE_ROUNDS = 8       # rounds run_deferred runs before it leaves the rest to the thread
+_get_ident = threading.get_ident
 
 
 class Softint:
@@ -69,6 +83,9 @@ class Softints:
         self.running = False
         self.report = report
         self.thread_ident = None
+        self.deferred = False       # scheduled by a syscall (or run_deferred): it runs them itself
+        self.inline = None          # the thread in run_deferred (it holds the kernel lock)
+        self.inline_runs = 0        # handler runs done by syscalls' threads
 
     def establish(self, fn, *args, name=None):
         return Softint(self, fn, args, name or getattr(fn, "__name__", "softint"))
@@ -79,7 +96,36 @@ class Softints:
                 return
             si.queued = True
             self.pending.append(si)
+            if getattr(curlwp_slot, "lwp", None) is not None or self.inline == _get_ident():
+                self.deferred = True    # this syscall runs it before it returns (or kicks)
+                return
             self.cond.notify()
+
+    def run_deferred(self):
+        """What syscalls scheduled, run in the calling thread: kernel lock held, curlwp None.
+        Up to INLINE_ROUNDS rounds; what is still pending after them goes to the thread."""
+        self.inline = _get_ident()
+        try:
+            for _ in range(INLINE_ROUNDS):
+                with self.lock:
+                    self.deferred = False
+                    batch = self._take()
+                if not batch:
+                    return
+                self.inline_runs += len(batch)
+                self._run(batch)
+        finally:
+            self.inline = None
+            self.kick()
+
+    def kick(self):
+        """Hand what syscalls deferred to the softint thread (kernel lock held: an LWP about
+        to sleep or let go of the lock, or run_deferred when it stops)."""
+        if self.deferred:
+            with self.lock:
+                self.deferred = False
+                if self.pending:
+                    self.cond.notify()
 
     def _take(self):
         batch, self.pending = self.pending, []

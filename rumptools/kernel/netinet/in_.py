@@ -23,13 +23,24 @@ from ..net.route import Rtentry, mask_of, plen_of
 ALLONES = 0xffffffff
 
 
+_ATON = {}              # dotted quad -> number: a socket's peers repeat on every sendto
+_ATON_MAX = 4096
+
+
 def aton(text):
+    n = _ATON.get(text) if type(text) is str else None
+    if n is not None:
+        return n
     if type(text) is not str:
         raise RumpError(errnos.EINVAL)
     try:
-        return int(ipaddress.IPv4Address(text))
+        n = int(ipaddress.IPv4Address(text))
     except ValueError:
         raise RumpError(errnos.EINVAL) from None
+    if len(_ATON) >= _ATON_MAX:
+        _ATON.clear()
+    _ATON[text] = n
+    return n
 
 
 def ntoa(n):
