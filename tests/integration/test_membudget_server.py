@@ -74,3 +74,27 @@ def test_symlinks_stop_with_enospc_and_rss_stays_bounded(servers):
         assert rss(pid) - base < 16 * MiB
     finally:
         c.disconnect()
+
+
+def test_sockets_stop_with_enobufs_and_the_server_stays_up(servers):
+    from rumptools.abi import net as N
+    h = servers("-r", "4m", "-lrumpvfs", "-lrumpnet", "-lrumpnet_net", "-lrumpnet_netinet")
+    c = connect(h)
+    try:
+        fds = []
+        for _ in range(1000):
+            try:
+                fds.append(c.socket(N.AF_INET, N.SOCK_DGRAM, 0))
+            except RumpError as e:
+                assert e.errno == errnos.ENOBUFS
+                break
+        else:
+            raise AssertionError("4 MiB held 1,000 UDP sockets")
+        assert len(fds) >= 10
+        for fd in fds[: len(fds) // 2]:
+            c.close(fd)
+        again = [c.socket(N.AF_INET, N.SOCK_DGRAM, 0) for _ in range(len(fds) // 2)]   # their room is back
+        assert len(again) == len(fds) // 2
+        assert c.getpid() > 0
+    finally:
+        c.disconnect()

@@ -109,7 +109,25 @@ class Socket(File):
         self.snd = ("so-snd", id(self))
         self.closed = False
         self.linger = 0                     # SO_LINGER's time in seconds
+        self.reserved = 0                   # bytes of the kernel's memory budget the buffers hold
         pr.attach(self)
+        try:
+            self.sbreserve(self.rcv_hiwat, self.snd_hiwat)
+        except RumpError:                   # no room in the budget: no socket (ENOBUFS)
+            self.closed = True
+            pr.detach(self)
+            kernel.nfiles -= 1
+            raise
+
+    def sbreserve(self, rcv, snd):
+        """Set the receive and send limits, their bytes reserved from the kernel's memory
+        budget (NetBSD's soreserve/sbreserve): ENOBUFS in a system call when the budget has
+        no room for the growth; outside one (a connection accepted by the stack) never refused."""
+        delta = rcv + snd - self.reserved
+        if delta:
+            self.kernel.membudget.charge(delta, "socket", errnos.ENOBUFS)
+            self.reserved += delta
+        self.rcv_hiwat, self.snd_hiwat = rcv, snd
 
     # -- buffers ------------------------------------------------------------------
     def append(self, data, addr=None, control=None):
@@ -240,6 +258,8 @@ class Socket(File):
         self.pr.detach(self)
         self.rcvq.clear()
         self.rcv_cc = 0
+        self.kernel.membudget.release(self.reserved, "socket")
+        self.reserved = 0
         self.rwakeup()
         self.wwakeup()
 
@@ -266,8 +286,12 @@ class Socket(File):
             v = _int(value)
             if v < 1 or (name in (N.SO_SNDBUF, N.SO_RCVBUF) and v > 262144 * 8):
                 raise RumpError(errnos.EINVAL if v < 1 else errnos.ENOBUFS)
-            setattr(self, {N.SO_SNDBUF: "snd_hiwat", N.SO_RCVBUF: "rcv_hiwat", N.SO_SNDLOWAT: "snd_lowat",
-                           N.SO_RCVLOWAT: "rcv_lowat"}[name], v)
+            if name == N.SO_SNDBUF:
+                self.sbreserve(self.rcv_hiwat, v)
+            elif name == N.SO_RCVBUF:
+                self.sbreserve(v, self.snd_hiwat)
+            else:
+                setattr(self, "snd_lowat" if name == N.SO_SNDLOWAT else "rcv_lowat", v)
             return
         if name in (N.SO_SNDTIMEO, N.SO_RCVTIMEO):
             us = _int(value)

@@ -204,7 +204,10 @@ class LocalProtocol(LocalIO, Protocol):
         if head.lq.full():
             raise RumpError(errnos.ECONNREFUSED)
         proc = _proc()
-        nso = Socket(so.kernel, N.AF_LOCAL, self.type, 0, self)
+        try:
+            nso = Socket(so.kernel, N.AF_LOCAL, self.type, 0, self)
+        except RumpError:               # no room in the memory budget: as sonewconn failing
+            raise RumpError(errnos.ECONNREFUSED) from None
         nso.options = head.options & ~N.SO_ACCEPTCONN
         nso.pcb.path = head.pcb.path
         nso.pcb.wantcred = head.pcb.wantcred
@@ -259,7 +262,12 @@ class LocalProtocol(LocalIO, Protocol):
         kernel = lwp.proc.kernel
         nonblock = bool(stype & N.SOCK_NONBLOCK)
         a = Socket(kernel, N.AF_LOCAL, self.type, 0, self, nonblock=nonblock)
-        b = Socket(kernel, N.AF_LOCAL, self.type, 0, self, nonblock=nonblock)
+        try:
+            b = Socket(kernel, N.AF_LOCAL, self.type, 0, self, nonblock=nonblock)
+        except RumpError:               # no room in the memory budget for the second
+            a.refs = 1
+            a.drop()
+            raise
         eid = scm.unpcbid(lwp.proc)
         for x, y in ((a, b), (b, a)):
             x.pcb.conn = y

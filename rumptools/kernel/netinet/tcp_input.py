@@ -653,7 +653,8 @@ def autorcvbuf(stack, tp, so, tlen, now):
         if tp.rfbuf_cnt > so.rcv_hiwat // 8 * 7:
             p = stack.params
             if so.rcv_hiwat < p["recvbuf_max"]:
-                so.rcv_hiwat = tp.rcv_auto = min(so.rcv_hiwat + p["recvbuf_inc"], p["recvbuf_max"])
+                tp.rcv_auto = min(so.rcv_hiwat + p["recvbuf_inc"], p["recvbuf_max"])
+                so.sbreserve(tp.rcv_auto, so.snd_hiwat)     # input: outside a syscall, never refused
             tp.rfbuf_ts = now
             tp.rfbuf_cnt = 0
     else:

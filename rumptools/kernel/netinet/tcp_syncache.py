@@ -152,7 +152,7 @@ class SynCache:
         from ..net.socket import Socket
         so = Socket(stack.kernel, N.AF_INET, N.SOCK_STREAM, N.IPPROTO_TCP, lso.pr)
         so.options = lso.options & ~N.SO_ACCEPTCONN
-        so.rcv_hiwat, so.snd_hiwat = lso.rcv_hiwat, lso.snd_hiwat
+        so.sbreserve(lso.rcv_hiwat, lso.snd_hiwat)
         so.rcv_lowat, so.snd_lowat = lso.rcv_lowat, lso.snd_lowat
         tp = so.pcb
         tp.head = listener

@@ -63,7 +63,12 @@ def autosndbuf(tp, so):
     p = tp.stack.params
     inflight = (tp.snd_nxt - tp.snd_una) & 0xffffffff
     if so.snd_hiwat < p["sendbuf_max"] and min(tp.snd_wnd, tp.snd_cwnd) >= len(tp.snd_buf) - inflight:
-        so.snd_hiwat = tp.snd_auto = min(so.snd_hiwat + p["sendbuf_inc"], p["sendbuf_max"])
+        grown = min(so.snd_hiwat + p["sendbuf_inc"], p["sendbuf_max"])
+        try:
+            so.sbreserve(so.rcv_hiwat, grown)
+        except RumpError:               # the memory budget is spent: the buffer stays as it is
+            return
+        tp.snd_auto = grown
 
 
 def linger_wait(so, tp):
