@@ -85,3 +85,54 @@ def test_socketpair_and_local_connect_without_room(kp):
     assert errno_of(k, p, "sock_connect", cli, (N.AF_LOCAL, "/l")) == E.ECONNREFUSED
     call(k, p, "close", fds.pop())
     call(k, p, "sock_connect", cli, (N.AF_LOCAL, "/l"))
+
+
+def _queued(k, p, s):
+    n = 0
+    for _ in range(100_000):
+        try:
+            call(k, p, "recvfrom", s, 4096, N.MSG_DONTWAIT)
+        except RumpError as e:
+            assert e.errno == E.EAGAIN
+            return n
+        n += 1
+    raise AssertionError("never empty")
+
+
+@pytest.mark.parametrize("size,kept", [
+    (1, 2 * 41600 // (512 + 512)),              # address mbuf + one small mbuf each: 81
+    (1000, 2 * 41600 // (512 + 512 + 2048)),    # the data in a cluster: 27
+    (8000, 41600 // 8000),                       # the bytes limit comes first: 5
+])
+def test_a_udp_queue_holds_what_netbsds_mbuf_count_allows(size, kept):
+    """sbspace is the smaller of the bytes left below sb_hiwat and the mbuf storage left
+    below sb_mbmax (twice sb_hiwat): tiny datagrams stop long before 41,600 of them queue."""
+    k = boot("rumpnet", "rumpnet_net", "rumpnet_netinet")
+    p = spawn(k)
+    s = call(k, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
+    call(k, p, "bind", s, (N.AF_INET, "127.0.0.1", 0))
+    name = call(k, p, "getsockname", s)
+    assert call(k, p, "getsockopt", s, N.SOL_SOCKET, N.SO_RCVBUF) == 41600
+    for _ in range(kept + 20):
+        call(k, p, "sendto", s, bytes(size), 0, name)
+    assert _queued(k, p, s) == kept
+    for _ in range(kept + 20):                   # the emptied queue takes as many again
+        call(k, p, "sendto", s, bytes(size), 0, name)
+    assert _queued(k, p, s) == kept
+    k.callouts.stop()
+
+
+def test_local_datagrams_stop_with_enobufs_at_the_mbuf_count():
+    k = boot("rumpvfs", "rumpnet", "rumpnet_local")
+    p = spawn(k)
+    r = call(k, p, "socket", N.AF_LOCAL, N.SOCK_DGRAM, 0)
+    call(k, p, "bind", r, (N.AF_LOCAL, "/r"))
+    w = call(k, p, "socket", N.AF_LOCAL, N.SOCK_DGRAM, 0)
+    call(k, p, "bind", w, (N.AF_LOCAL, "/w"))
+    kept = 2 * call(k, p, "getsockopt", r, N.SOL_SOCKET, N.SO_RCVBUF) // (512 + 512)
+    for _ in range(kept):
+        call(k, p, "sendto", w, b"x", 0, (N.AF_LOCAL, "/r"))
+    assert errno_of(k, p, "sendto", w, b"x", 0, (N.AF_LOCAL, "/r")) == E.ENOBUFS
+    assert _queued(k, p, r) == kept
+    call(k, p, "sendto", w, b"x", 0, (N.AF_LOCAL, "/r"))
+    k.callouts.stop()

@@ -81,6 +81,24 @@ class Protocol:
         return so.kernel.slot("net").ioctl(so, cmd, arg)
 
 
+# What a record costs in mbufs (NetBSD's sb_mbcnt; amd64: MSIZE 512, MCLBYTES 2048): the
+# sender's address in one mbuf, each control message in one, the data in one small mbuf
+# when it fits beside a packet header, else in clusters. sb_mbmax is twice the byte limit
+# (sbreserve), so a queue of tiny datagrams stops long before its bytes reach the limit.
+MSIZE = 512
+MCLBYTES = 2048
+MHLEN = 424
+
+
+def record_mbcnt(nbytes, addr, control):
+    n = MSIZE if addr is not None else 0
+    if control:
+        n += MSIZE * len(control)
+    if nbytes <= MHLEN:
+        return n + MSIZE
+    return n + -(-nbytes // MCLBYTES) * (MSIZE + MCLBYTES)
+
+
 class Socket(File):
     kind = "socket"
 
@@ -93,6 +111,7 @@ class Socket(File):
         self.error = 0
         self.rcvq = collections.deque()     # records (data, addr, control)
         self.rcv_cc = 0
+        self.rcv_mbcnt = 0                  # their mbuf cost (record_mbcnt), at most 2 x rcv_hiwat
         self.rcv_hiwat = pr.recvspace
         self.snd_hiwat = pr.sendspace
         self.rcv_lowat = 1
@@ -134,13 +153,29 @@ class Socket(File):
         """Queue one datagram record; False (dropped, counted) if it does not fit."""
         if self.state & CANTRCVMORE or self.closed:
             return False
-        if self.rcv_cc + len(data) > self.rcv_hiwat:
+        if not self.room_for(data, addr, control):
             self.rcv_drops += 1
             return False
-        self.rcvq.append((data, addr, control))
-        self.rcv_cc += len(data)
+        self.enqueue(data, addr, control)
         self.rwakeup()
         return True
+
+    def room_for(self, data, addr, control):
+        """Whether a record fits the receive queue: its bytes within rcv_hiwat and its
+        mbufs within twice that (NetBSD's sbspace)."""
+        return self.rcv_cc + len(data) <= self.rcv_hiwat and \
+            self.rcv_mbcnt + record_mbcnt(len(data), addr, control) <= 2 * self.rcv_hiwat
+
+    def enqueue(self, data, addr, control):
+        """Put a record on the receive queue (room checked by the caller, or none needed)."""
+        self.rcvq.append((data, addr, control))
+        self.rcv_cc += len(data)
+        self.rcv_mbcnt += record_mbcnt(len(data), addr, control)
+
+    def flush_records(self):
+        """Empty the receive queue (the records' control messages are the caller's)."""
+        self.rcvq.clear()
+        self.rcv_cc = self.rcv_mbcnt = 0
 
     def rwakeup(self):
         self.kernel.sleepq.wakeup(self.rcv)
@@ -177,6 +212,10 @@ class Socket(File):
         if not flags & N.MSG_PEEK:
             self.rcvq.popleft()
             self.rcv_cc -= len(data)
+            # (recomputed, not stored: exact unless a peeked record's control list changed,
+            # and an empty queue costs nothing whatever came before)
+            self.rcv_mbcnt = max(0, self.rcv_mbcnt - record_mbcnt(len(data), addr, control)) \
+                if self.rcvq else 0
         mflags = 0
         if len(data) > n:
             mflags |= N.MSG_TRUNC
@@ -256,8 +295,7 @@ class Socket(File):
     def release(self):
         self.closed = True
         self.pr.detach(self)
-        self.rcvq.clear()
-        self.rcv_cc = 0
+        self.flush_records()
         self.kernel.membudget.release(self.reserved, "socket")
         self.reserved = 0
         self.rwakeup()

@@ -231,8 +231,7 @@ def sys_shutdown(lwp, fd, how):
     so.pr.shutdown(so, how)
     if how != N.SHUT_WR:
         so.state |= CANTRCVMORE
-        so.rcvq.clear()
-        so.rcv_cc = 0
+        so.flush_records()
         so.rwakeup()
     if how != N.SHUT_RD:
         so.state |= CANTSENDMORE

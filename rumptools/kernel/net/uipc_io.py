@@ -148,8 +148,7 @@ class LocalIO:
                 self._wait_send(so, flags)
                 peer = self._check_send(so)
             ctl = self._control(so, peer, control)
-            peer.rcvq.append((bytes(data), None, ctl))
-            peer.rcv_cc += len(data)
+            peer.enqueue(bytes(data), None, ctl)      # flow control is the sender's snd_hiwat
             peer.rwakeup()
             return len(data)
         sent = 0
@@ -193,11 +192,11 @@ class LocalIO:
             raise RumpError(errnos.EMSGSIZE)
         if target.closed or target.state & CANTRCVMORE:
             raise RumpError(errnos.ECONNREFUSED)
-        if target.rcv_cc + len(data) > target.rcv_hiwat:
+        name = _name(so)
+        if not target.room_for(data, name, None):     # its control messages are counted once made
             raise RumpError(errnos.ENOBUFS)
         ctl = self._control(so, target, control)
-        target.rcvq.append((bytes(data), _name(so), ctl))
-        target.rcv_cc += len(data)
+        target.enqueue(bytes(data), name, ctl)
         target.rwakeup()
         return len(data)
 

@@ -127,8 +127,7 @@ class LocalProtocol(LocalIO, Protocol):
                 scm.dispose(control)
         for _data, _addr, control in so.rcvq:
             scm.dispose(control)
-        so.rcvq.clear()
-        so.rcv_cc = 0
+        so.flush_records()
 
     def disconnect(self, so):
         pcb = so.pcb
