@@ -34,7 +34,7 @@ class SockBuf:
         self.base = 0                   # stream position of the first byte held
         self.hiwat = hiwat
         self.lowat = lowat
-        self.marks = collections.deque()    # (stream position, control), ascending
+        self.marks = None               # deque of (stream position, control), ascending; made on first use
 
     @property
     def cc(self):
@@ -50,6 +50,8 @@ class SockBuf:
     def append(self, data, control=None):
         """Add data at the tail; control (any non-None value) is attached to its first byte."""
         if control is not None:
+            if self.marks is None:
+                self.marks = collections.deque()
             self.marks.append((self.base + self.cc, control))
         self._buf += data
 
@@ -84,7 +86,7 @@ class SockBuf:
 
     def next_mark(self):
         """Bytes before the next attached control (cc if none)."""
-        for pos, _control in self.marks:
+        for pos, _control in self.marks or ():
             if pos > self.base:
                 return pos - self.base
         return self.cc
@@ -107,11 +109,11 @@ class SockBuf:
 
     def controls(self):
         """Every attached control still held (to dispose of descriptors in flight)."""
-        return [c for _pos, c in self.marks]
+        return [c for _pos, c in self.marks or ()]
 
     def clear(self):
         """Drop everything; returns the attached controls that were dropped."""
         dropped = self.controls()
         self.drop(self.cc)
-        self.marks.clear()
+        self.marks = None
         return dropped

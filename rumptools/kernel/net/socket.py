@@ -101,6 +101,11 @@ def record_mbcnt(nbytes, addr, control):
 
 class Socket(File):
     kind = "socket"
+    # slots: past 30 attributes CPython gives each instance a dict of its own (1.5 kB)
+    __slots__ = ("domain", "type", "protocol", "pr", "options", "state", "error", "rcvq", "rcv_cc",
+                 "rcv_mbcnt", "rcv_hiwat", "snd_hiwat", "rcv_lowat", "snd_lowat", "rcvtimeo",
+                 "sndtimeo", "rcv_drops", "pcb", "lq", "sb", "rsel", "wsel", "rcv", "snd", "closed",
+                 "linger", "reserved")
 
     def __init__(self, kernel, domain, stype, protocol, pr, nonblock=False):
         super().__init__(kernel, O_RDWR | (O_NONBLOCK if nonblock else 0))

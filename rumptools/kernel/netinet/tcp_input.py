@@ -288,7 +288,7 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
                 elif tp.rtttime and (ack - tp.rtseq) & M32 and (ack - tp.rtseq) & M32 < HALF:
                     xmit_timer(tp, _ticks(now - tp.rtttime))
                 sb = tp.snd_buf
-                del sb[:d]
+                sb.drop(d)
                 tp.snd_una = ack
                 tp.snd_wl2 = ack                # the window's right edge moved with the ACK
                 tp.dupacks = 0
@@ -307,7 +307,7 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
             tp.snd_wl1 = seq
             st["rcvpack"] += 1
             st["rcvbyte"] += tlen
-            tp.rcv_buf += seg[hl:hl + tlen]
+            tp.rcv_buf.append(seg[hl:hl + tlen])
             so.rcv_cc = len(tp.rcv_buf)
             if tp.rcv_auto is not None:
                 autorcvbuf(stack, tp, so, tlen, now)
@@ -473,10 +473,10 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
             acked -= 1                      # our SYN, not a byte of the buffer
         if acked > len(sb):
             tp.snd_wnd -= len(sb)
-            sb.clear()
+            sb.drop(len(sb))
             ourfinisacked = True
         else:
-            del sb[:acked]
+            sb.drop(acked)
             tp.snd_wnd -= acked
         so.wwakeup()
         tp.snd_una = ack
@@ -538,7 +538,7 @@ def step6(stack, tp, seg, hl, tlen, seq, ack, flags, tiwin, needoutput, now):
                 if tp.rcv_auto is not None:
                     autorcvbuf(stack, tp, so, tlen, now)
                 if not so.state & CANTRCVMORE:
-                    tp.rcv_buf += seg[hl:hl + tlen]
+                    tp.rcv_buf.append(seg[hl:hl + tlen])
                     so.rcv_cc = len(tp.rcv_buf)
                     so.rwakeup()
         elif tlen or flags & FIN:
@@ -617,7 +617,7 @@ def reass(tp, seq, data, flags):
             d = d[-start:]
         if d:
             if not so.state & CANTRCVMORE:
-                tp.rcv_buf += d
+                tp.rcv_buf.append(d)
             base = (base + len(d)) & M32
             st["rcvpack"] += 1
             st["rcvbyte"] += len(d)

@@ -186,7 +186,7 @@ def tcp_output(tp):
             else:
                 stats["sndpack"] += 1
                 stats["sndbyte"] += length
-            payload = bytes(sb[off:off + length])
+            payload = sb.peek(off, length)
             if off + length == sblen:
                 flags |= PSH
         else:

@@ -274,7 +274,7 @@ class TcpProtocol(InetProtocol):
                     raise
                 continue
             take = space if space < n - pos else n - pos
-            buf += view[pos:pos + take]
+            buf.append(view[pos:pos + take])
             pos += take
             tcp_output(tp)
         return n
@@ -291,9 +291,10 @@ class TcpProtocol(InetProtocol):
             buf = tp.rcv_buf
             if buf and n > 0:
                 want = n - (len(out) if out else 0)
-                chunk = bytes(buf[:want])
-                if not peek:
-                    del buf[:want]
+                if peek:
+                    chunk = buf.peek(0, want)
+                else:
+                    chunk = buf.take(want)
                     so.rcv_cc = len(buf)
                 out = chunk if out is None else out + chunk
                 if not waitall or len(out) >= n:
@@ -326,7 +327,7 @@ class TcpProtocol(InetProtocol):
     def shutdown(self, so, how):
         tp = so.pcb
         if how != N.SHUT_WR:
-            tp.rcv_buf.clear()
+            tp.rcv_buf.drop(len(tp.rcv_buf))
             so.rcv_cc = 0
             so.state |= CANTRCVMORE
         if how != N.SHUT_RD:

@@ -4,7 +4,8 @@ A TcpCb is both the Internet pcb of a TCP socket (addresses and ports, as
 udp_raw.InPcb) and its TCP state: sequence variables, windows, congestion
 state, RTT estimator, the five timers (callouts) and the stream buffers.
 The send buffer `snd_buf` holds the bytes from snd_una on; the receive
-buffer `rcv_buf` the in-order bytes not yet read; `reass` the out-of-order
+buffer `rcv_buf` (also the socket's `sb`) the in-order bytes not yet read;
+both are kernel/net/sockbuf.py SockBufs, as AF_LOCAL's; `reass` the out-of-order
 segments [(seq, bytes)] in sequence order, bounded by the receive window
 and REASS_MAX segments. With SACK (tcp_sack.py) `rcv_sacks` are the blocks
 of `reass` we report, `snd_holes` and `snd_fack` the sender's scoreboard.
@@ -15,6 +16,7 @@ keeps them; callouts are armed in seconds (ticks * 0.5).
 
 Locking rule: kernel lock held for everything.
 """
+from ..net.sockbuf import SockBuf
 from .udp_raw import InPcb
 
 # states (tcp_fsm.h)
@@ -119,8 +121,8 @@ class TcpCb(InPcb):
         self.force = False
         self.rcvtime = stack.now()
         self.softerror = 0
-        self.snd_buf = bytearray()
-        self.rcv_buf = bytearray()
+        self.snd_buf = SockBuf(0)        # limits are the socket's snd_hiwat/rcv_hiwat
+        self.rcv_buf = so.sb = SockBuf(0)
         self.reass = []
         self.reass_bytes = 0
         self.rcv_sacks = []              # tcp_sack: blocks we report, most recent first
