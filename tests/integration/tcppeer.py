@@ -25,24 +25,17 @@ from scapy.layers.l2 import ARP, Ether
 
 from rumptools.abi import net as N
 from rumptools.kernel.rumpuser.shmifbus import ShmifBus
-from tests.unit.kernelkit import boot, call, spawn
+from tests.unit import tcpkit
+from tests.unit.kernelkit import call
 
-NET = ("rumpnet", "rumpnet_net", "rumpnet_netinet", "rumpnet_shmif")
 KERNEL_IP = "10.1.1.1"
 PEER_IP = "10.1.1.66"
 PEER_MAC = "02:00:00:00:00:66"
 
 
 def kernel_on(bus, addr=KERNEL_IP):
-    """A booted kernelkit kernel with shmif0 on `bus` at addr/24; k.p is a process, k.s a UDP socket."""
-    k = boot(*NET)
-    p = spawn(k)
-    s = call(k, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
-    call(k, p, "ioctl", s, N.SIOCIFCREATE, "shmif0")
-    call(k, p, "ioctl", s, N.SIOCSLINKSTR, ("shmif0", bus))
-    call(k, p, "ioctl", s, N.SIOCAIFADDR, ("shmif0", addr, None, None))
-    k.p, k.s, k.addr = p, s, addr
-    return k
+    """tcpkit's kernel on shmif0 (k.p a process, k.s a UDP socket), at KERNEL_IP unless told."""
+    return tcpkit.kernel_on(bus, addr)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ its unix socket and the namespace's host side through nsenter. Skipped,
 with the reason printed, where a namespace or tap cannot be made."""
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ import pytest
 from rumptools.abi import net as N
 from rumptools.sp import client as spclient
 from rumptools.sp import url
+from tests.integration.netns import why_no_tap
 
 from tests.conftest import BIN, alive, wait_for_socket
 
@@ -63,18 +63,9 @@ SETUP = ("ip link set lo up && ip tuntap add dev tap0 mode tap && ip addr add 10
          "ip link set tap0 up && exec \"$0\" \"$@\"")
 
 
-def _can_make_tap():
-    if not shutil.which("unshare") or not shutil.which("ip") or not shutil.which("nsenter"):
-        return "unshare, ip or nsenter missing"
-    r = subprocess.run(["unshare", "-n", "sh", "-c", "ip tuntap add dev tap0 mode tap"], capture_output=True)
-    if r.returncode:
-        return "cannot make a tap in a new network namespace: %s" % r.stderr.decode().strip()
-    return None
-
-
 @pytest.fixture
 def netns_server(tmp_path):
-    why = _can_make_tap()
+    why = why_no_tap()
     if why:
         print("skipping virt/tap test: " + why)
         pytest.skip(why)

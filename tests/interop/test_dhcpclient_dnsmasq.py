@@ -18,7 +18,7 @@ import time
 import pytest
 
 from tests.conftest import BIN, alive, pids_serving, stop_pids, wait_for_socket
-from tests.integration.test_virt_tap import _can_make_tap
+from tests.integration.netns import why_no_tap
 
 TUTORIAL = ["rump_server", "-lrumpnet", "-lrumpnet_net", "-lrumpnet_netinet", "-lrumpvfs", "-lrumpdev",
             "-lrumpdev_bpf", "-lrumpnet_virtif"]
@@ -41,7 +41,7 @@ def tapnet(tmp_path):
     """(namespace holder, env): a namespace with tap0 and, in it, the tutorial's server."""
     if dnsmasq_path() is None:
         skip("dnsmasq is not installed (apt-get install dnsmasq-base)")
-    why = _can_make_tap()
+    why = why_no_tap()
     if why:
         skip(why)
     holder = subprocess.Popen(["unshare", "-n", "sh", "-c", SETUP], cwd=str(tmp_path),

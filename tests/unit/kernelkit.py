@@ -39,6 +39,15 @@ def attach(kernel, fn, name="test", provides=()):
         return Component(name, fn, provides=provides).attach(kernel)
 
 
+def errno_of(kernel, proc, method, *args):
+    """The errno a call fails with; a call that succeeds fails the test."""
+    try:
+        call(kernel, proc, method, *args)
+    except RumpError as e:
+        return e.errno
+    raise AssertionError("%s succeeded where it should fail" % method)
+
+
 def call_in_thread(kernel, proc, method, *args):
     """Start a call that may sleep; returns (thread, box) where box gets 'result' or 'error'."""
     box = {}

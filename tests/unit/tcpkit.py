@@ -10,13 +10,14 @@ NET = ("rumpnet", "rumpnet_net", "rumpnet_netinet", "rumpnet_shmif")
 
 
 def kernel_on(bus, addr):
+    """A booted kernelkit kernel with shmif0 on `bus` at addr/24; k.p is a process, k.s a UDP socket."""
     k = boot(*NET)
     p = spawn(k)
     s = call(k, p, "socket", N.AF_INET, N.SOCK_DGRAM, 0)
     call(k, p, "ioctl", s, N.SIOCIFCREATE, "shmif0")
     call(k, p, "ioctl", s, N.SIOCSLINKSTR, ("shmif0", bus))
     call(k, p, "ioctl", s, N.SIOCAIFADDR, ("shmif0", addr, None, None))
-    k.p, k.s = p, s
+    k.p, k.s, k.addr = p, s, addr
     return k
 
 

@@ -11,13 +11,7 @@ from rumptools.abi.syscalls import BY_METHOD, F_GETFD, F_GETFL, F_SETFD, F_SETFL
 from rumptools.kernel.kern.stat import S_IFBLK
 from rumptools.kernel.vfs.vnode import makedev
 
-from .kernelkit import boot, call, spawn
-
-
-def errno_of(k, p, method, *args):
-    with pytest.raises(RumpError) as e:
-        call(k, p, method, *args)
-    return e.value.errno
+from .kernelkit import boot, call, errno_of, spawn
 
 
 def no_tracebacks(k):

@@ -14,15 +14,9 @@ from rumptools.abi.syscalls import O_CREAT, O_NONBLOCK, O_WRONLY
 from rumptools.kernel.kern.membudget import ENTRY_COST, NODE_COST
 from rumptools.kernel.kern.pipe import PIPE_BUF_MAX, PIPE_SIZE
 
-from .kernelkit import boot, call, spawn
+from .kernelkit import boot, call, errno_of, spawn
 
 MiB = 1 << 20
-
-
-def errno_of(k, p, method, *args):
-    with pytest.raises(RumpError) as e:
-        call(k, p, method, *args)
-    return e.value.errno
 
 
 @pytest.fixture

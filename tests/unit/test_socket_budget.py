@@ -9,16 +9,10 @@ from rumptools.abi import errnos as E
 from rumptools.abi import net as N
 from rumptools.abi.errnos import RumpError
 
-from .kernelkit import boot, call, spawn
+from .kernelkit import boot, call, errno_of, spawn
 
 MiB = 1 << 20
 NET = ("rumpvfs", "rumpnet", "rumpnet_net", "rumpnet_netinet", "rumpnet_local")
-
-
-def errno_of(k, p, method, *args):
-    with pytest.raises(RumpError) as e:
-        call(k, p, method, *args)
-    return e.value.errno
 
 
 @pytest.fixture

@@ -283,10 +283,7 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
                 st["predack"] += 1
                 st["rcvackpack"] += 1
                 st["rcvackbyte"] += d
-                if ts is not None and ts[1]:
-                    xmit_timer(tp, _ts_ticks(stack, now, ts[1]))
-                elif tp.rtttime and (ack - tp.rtseq) & M32 and (ack - tp.rtseq) & M32 < HALF:
-                    xmit_timer(tp, _ticks(now - tp.rtttime))
+                _rtt_sample(tp, stack, now, ts, ack)
                 sb = tp.snd_buf
                 sb.drop(d)
                 tp.snd_una = ack
@@ -459,10 +456,7 @@ def process(stack, tp, seg, hl, tlen, src, dst, sport, dport, seq, ack, flags, w
         acked = d_una
         st["rcvackpack"] += 1
         st["rcvackbyte"] += acked
-        if ts is not None and ts[1]:
-            xmit_timer(tp, _ts_ticks(stack, now, ts[1]))
-        elif tp.rtttime and (ack - tp.rtseq) & M32 and (ack - tp.rtseq) & M32 < HALF:
-            xmit_timer(tp, _ticks(now - tp.rtttime))
+        _rtt_sample(tp, stack, now, ts, ack)
         if ack == tp.snd_max:
             tp.t_rexmt.stop()
             needoutput = True
@@ -669,6 +663,15 @@ def rcv_window(tp):
     if adv >= HALF:
         adv = 0
     return space if space > adv else adv
+
+
+def _rtt_sample(tp, stack, now, ts, ack):
+    """An ACK of new data feeds the RTT estimator: from the echoed timestamp when there is
+    one, else from the timed segment if this ACK covers it."""
+    if ts is not None and ts[1]:
+        xmit_timer(tp, _ts_ticks(stack, now, ts[1]))
+    elif tp.rtttime and (ack - tp.rtseq) & M32 and (ack - tp.rtseq) & M32 < HALF:
+        xmit_timer(tp, _ticks(now - tp.rtttime))
 
 
 def _ts_ticks(stack, now, tsecr):
